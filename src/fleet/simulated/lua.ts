@@ -1,0 +1,308 @@
+/**
+ * Lua scripts of the simulated fleet. Every state change, and every read, is one script, so it is atomic across any
+ * number of worker replicas and CLI processes.
+ *
+ * Time: each script reads the Redis server clock once (`TIME`, made monotonic with the `clock` key) and first
+ * *materialises* what happened since the last script: pods whose containers started (`pending` zset, score = start ms)
+ * become Running, and Ready when their node is ready, with the timeline entry stamped at the start time, not at the
+ * time of the read. Node changes only happen inside scripts, and every script materialises before it changes
+ * anything, so a node's state at a pending start time is its current state, and the timeline stays ordered.
+ *
+ * Common to every script (the header of each script lists only what it adds):
+ *   KEYS[1] nodes       hash   node name → NodeInput JSON
+ *   KEYS[2] pending     zset   "<ds> <pod>" → ms its containers start
+ *   KEYS[3] timeline    stream pod transitions
+ *   KEYS[4] clock       string highest ms seen
+ *   KEYS[5] daemonsets  set    DaemonSets that have pods
+ *   ARGV[1] base        "{<prefix>}:fleet"; pods/node-pods/idempotency keys are derived from it (see keys.ts)
+ *   ARGV[2] timelineCap approximate MAXLEN of the timeline stream
+ *
+ * The per-DaemonSet, per-node and per-idempotency-key names are built here from ARGV[1] because they are only known
+ * inside the script (which DaemonSets have pods on a node). They share the hash tag, so they are in the same Redis
+ * Cluster slot as the declared keys.
+ */
+
+/** Number of KEYS common to every script. */
+export const COMMON_KEY_COUNT = 5;
+
+const PRELUDE = `
+local nodesKey, pendingKey, timelineKey, clockKey, daemonSetsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base = ARGV[1]
+local timelineCap = ARGV[2]
+
+-- Mirrors fleetKeys() in keys.ts.
+local function podsKey(ds) return base .. ':pods:' .. ds end
+local function nodePodsKey(node) return base .. ':node-pods:' .. node end
+local function idempotencyKey(key) return base .. ':idempotency:' .. key end
+
+local function memberOf(ds, pod) return ds .. ' ' .. pod end
+local function splitMember(member) return string.match(member, '^(%S+) (%S+)$') end
+local function ms(n) return string.format('%d', n) end
+
+-- Events are never stamped before this (the clock of the previous script): keeps stream ids increasing.
+local floorTs = 0
+
+local function readClock()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  floorTs = tonumber(redis.call('GET', clockKey) or '0') or 0
+  if now < floorTs then now = floorTs end
+  redis.call('SET', clockKey, ms(now))
+  return now
+end
+
+local function emit(ts, event, pod)
+  if ts < floorTs then ts = floorTs end
+  redis.call('XADD', timelineKey, 'MAXLEN', '~', timelineCap, ms(ts) .. '-*',
+    'event', event, 'daemonSet', pod.daemonSet, 'node', pod.node, 'pod', pod.name, 'revision', pod.revision)
+end
+
+local function isNodeReady(name)
+  local raw = redis.call('HGET', nodesKey, name)
+  if not raw then return false end
+  return cjson.decode(raw).ready ~= false
+end
+
+-- Containers of pending pods whose start time has come start now; their pod is Ready if the node is.
+local function materialize(now)
+  local due = redis.call('ZRANGEBYSCORE', pendingKey, '-inf', now, 'WITHSCORES')
+  if #due == 0 then return end
+  local nodeReady = {}
+  for i = 1, #due, 2 do
+    local ds, name = splitMember(due[i])
+    local at = tonumber(due[i + 1])
+    local key = podsKey(ds)
+    local raw = redis.call('HGET', key, name)
+    if raw then
+      local pod = cjson.decode(raw)
+      pod.phase = 'Running'
+      local ready = nodeReady[pod.node]
+      if ready == nil then
+        ready = isNodeReady(pod.node)
+        nodeReady[pod.node] = ready
+      end
+      if ready then
+        pod.ready = true
+        pod.readySince = at
+        emit(at, 'ready', pod)
+      end
+      redis.call('HSET', key, name, cjson.encode(pod))
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', pendingKey, '-inf', now)
+end
+
+-- The node turned Ready or NotReady at now: its Running pods follow.
+local function applyNodeReady(node, ready, now)
+  local members = redis.call('SMEMBERS', nodePodsKey(node))
+  table.sort(members)
+  for _, member in ipairs(members) do
+    local ds, name = splitMember(member)
+    local key = podsKey(ds)
+    local raw = redis.call('HGET', key, name)
+    if raw then
+      local pod = cjson.decode(raw)
+      local changed = false
+      if ready then
+        if not pod.ready and pod.phase == 'Running' then
+          pod.ready = true
+          pod.readySince = now
+          emit(now, 'ready', pod)
+          changed = true
+        end
+      elseif pod.ready then
+        pod.ready = false
+        pod.readySince = nil
+        emit(now, 'not-ready', pod)
+        changed = true
+      end
+      if changed then redis.call('HSET', key, name, cjson.encode(pod)) end
+    end
+  end
+end
+
+-- Removes a pod at now; its idempotency record keeps its last state.
+local function removePod(ds, name, raw, now)
+  local pod = cjson.decode(raw)
+  local key = podsKey(ds)
+  local member = memberOf(ds, name)
+  redis.call('HDEL', key, name)
+  if redis.call('EXISTS', key) == 0 then redis.call('SREM', daemonSetsKey, ds) end
+  redis.call('SREM', nodePodsKey(pod.node), member)
+  redis.call('ZREM', pendingKey, member)
+  emit(now, 'deleted', pod)
+  pod.ready = false
+  pod.readySince = nil
+  pod.deleting = true
+  pod.deletedAt = now
+  if pod.idempotencyKey then
+    redis.call('SET', idempotencyKey(pod.idempotencyKey), cjson.encode(pod), 'XX', 'KEEPTTL')
+  end
+end
+
+local now = readClock()
+materialize(now)
+`;
+
+/**
+ * initFleet: creates the nodes node-1..node-N unless the fleet was initialised before.
+ *   KEYS[6] meta
+ *   ARGV[3] node count
+ * Output: 1 created, 0 the fleet existed already (nothing changed).
+ */
+export const INIT_FLEET = `${PRELUDE}
+local metaKey = KEYS[6]
+if redis.call('EXISTS', metaKey) == 1 then return 0 end
+local count = tonumber(ARGV[3])
+redis.call('HSET', metaKey, 'createdAt', ms(now), 'nodeCount', ms(count))
+for i = 1, count do
+  local name = 'node-' .. i
+  redis.call('HSETNX', nodesKey, name, cjson.encode({ name = name, ready = true }))
+end
+return 1
+`;
+
+/**
+ * readFleet: one consistent read.
+ *   ARGV[3] "1" to return the nodes
+ *   ARGV[4] which pods: "none" | "one" | "all"
+ *   ARGV[5] the DaemonSet when "one"
+ * Output: { now, { node JSON... }, { pod JSON... } }
+ */
+export const READ_FLEET = `${PRELUDE}
+local nodes = {}
+if ARGV[3] == '1' then nodes = redis.call('HVALS', nodesKey) end
+local pods = {}
+if ARGV[4] == 'one' then
+  pods = redis.call('HVALS', podsKey(ARGV[5]))
+elseif ARGV[4] == 'all' then
+  for _, ds in ipairs(redis.call('SMEMBERS', daemonSetsKey)) do
+    for _, raw in ipairs(redis.call('HVALS', podsKey(ds))) do pods[#pods + 1] = raw end
+  end
+end
+return { now, nodes, pods }
+`;
+
+/**
+ * readTimeline: materialises, then reads the timeline.
+ *   ARGV[3] XRANGE start ("-", "<ms>" or "(<id>")
+ *   ARGV[4] max entries, "" for all
+ * Output: { now, { { id, { field, value, ... } }, ... } }
+ */
+export const READ_TIMELINE = `${PRELUDE}
+local entries
+if ARGV[4] == '' then
+  entries = redis.call('XRANGE', timelineKey, ARGV[3], '+')
+else
+  entries = redis.call('XRANGE', timelineKey, ARGV[3], '+', 'COUNT', ARGV[4])
+end
+return { now, entries }
+`;
+
+/**
+ * createPod: atomic and idempotent per idempotency key.
+ *   ARGV[3] DaemonSet   ARGV[4] node      ARGV[5] pod name   ARGV[6] revision
+ *   ARGV[7] images JSON array            ARGV[8] idempotency key
+ *   ARGV[9] createdBy ("" for none)      ARGV[10] start delay ms, "-1" when the pod never starts (failing image)
+ *   ARGV[11] ms to keep the idempotency record
+ * Output: { code, pod JSON }: 1 created; 0 the key was used before (pod = its current or last state);
+ *   -1 node not found; -2 a live pod of the DaemonSet has that name.
+ * Events: created (now); ready (now) when the start delay is 0 and the node is ready.
+ */
+export const CREATE_POD = `${PRELUDE}
+local ds, node, name = ARGV[3], ARGV[4], ARGV[5]
+local idemKey = idempotencyKey(ARGV[8])
+local previous = redis.call('GET', idemKey)
+if previous then
+  local last = cjson.decode(previous)
+  local current = redis.call('HGET', podsKey(last.daemonSet), last.name)
+  if current and cjson.decode(current).idempotencyKey == ARGV[8] then return { 0, current } end
+  return { 0, previous }
+end
+if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '' } end
+local key = podsKey(ds)
+if redis.call('HEXISTS', key, name) == 1 then return { -2, '' } end
+local pod = {
+  name = name, node = node, revision = ARGV[6], daemonSet = ds, images = cjson.decode(ARGV[7]),
+  idempotencyKey = ARGV[8], createdAt = now, phase = 'Pending', ready = false,
+}
+if ARGV[9] ~= '' then pod.createdBy = ARGV[9] end
+local delay = tonumber(ARGV[10])
+local member = memberOf(ds, name)
+redis.call('HSET', key, name, cjson.encode(pod))
+redis.call('SADD', daemonSetsKey, ds)
+redis.call('SADD', nodePodsKey(node), member)
+if delay >= 0 then redis.call('ZADD', pendingKey, now + delay, member) end
+redis.call('SET', idemKey, cjson.encode(pod), 'PX', ARGV[11])
+emit(now, 'created', pod)
+materialize(now)
+return { 1, redis.call('HGET', key, name) }
+`;
+
+/**
+ * deletePod: removes a pod at once (no graceful termination).
+ *   ARGV[3] DaemonSet   ARGV[4] pod name
+ * Output: 1 deleted, 0 it was already gone.
+ * Events: deleted (now).
+ */
+export const DELETE_POD = `${PRELUDE}
+local raw = redis.call('HGET', podsKey(ARGV[3]), ARGV[4])
+if not raw then return 0 end
+removePod(ARGV[3], ARGV[4], raw, now)
+return 1
+`;
+
+/**
+ * upsertNode: adds a node, or replaces its labels, taints and flags.
+ *   ARGV[3] NodeInput JSON (with ready set; empty arrays and objects left out)
+ * Output: 1 added, 0 replaced.
+ * Events: ready / not-ready of its pods when the replacement changes the node's readiness.
+ */
+export const UPSERT_NODE = `${PRELUDE}
+local node = cjson.decode(ARGV[3])
+local previous = redis.call('HGET', nodesKey, node.name)
+redis.call('HSET', nodesKey, node.name, ARGV[3])
+if not previous then return 1 end
+local wasReady = cjson.decode(previous).ready ~= false
+local isReady = node.ready ~= false
+if wasReady ~= isReady then applyNodeReady(node.name, isReady, now) end
+return 0
+`;
+
+/**
+ * setNodeReady: marks a node Ready or NotReady; its Running pods follow at once.
+ *   ARGV[3] node name   ARGV[4] "1" ready, "0" not ready
+ * Output: 1 done (also when it was in that state already), 0 node not found.
+ * Events: not-ready of its ready pods, or ready of its Running pods (readySince = now).
+ */
+export const SET_NODE_READY = `${PRELUDE}
+local raw = redis.call('HGET', nodesKey, ARGV[3])
+if not raw then return 0 end
+local node = cjson.decode(raw)
+local ready = ARGV[4] == '1'
+if (node.ready ~= false) == ready then return 1 end
+node.ready = ready
+redis.call('HSET', nodesKey, ARGV[3], cjson.encode(node))
+applyNodeReady(ARGV[3], ready, now)
+return 1
+`;
+
+/**
+ * removeNode: removes a node and, like the Kubernetes pod garbage collector, deletes the pods bound to it.
+ *   ARGV[3] node name
+ * Output: 1 removed, 0 node not found.
+ * Events: deleted (now) for each of its pods.
+ */
+export const REMOVE_NODE = `${PRELUDE}
+if redis.call('HEXISTS', nodesKey, ARGV[3]) == 0 then return 0 end
+local members = redis.call('SMEMBERS', nodePodsKey(ARGV[3]))
+table.sort(members)
+for _, member in ipairs(members) do
+  local ds, name = splitMember(member)
+  local raw = redis.call('HGET', podsKey(ds), name)
+  if raw then removePod(ds, name, raw, now) end
+end
+redis.call('DEL', nodePodsKey(ARGV[3]))
+redis.call('HDEL', nodesKey, ARGV[3])
+return 1
+`;
