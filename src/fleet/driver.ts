@@ -112,6 +112,8 @@ export interface FleetDriver {
   listNodes(): Promise<NodeInput[]>;
   /** Pods of one DaemonSet, or of all DaemonSets, oldest first. */
   listPods(daemonSet?: string): Promise<FleetPod[]>;
+  /** One DaemonSet's pods on one node (what a node job looks at), with the fleet's clock. */
+  podsOnNode(daemonSet: string, node: string): Promise<{ now: number; pods: FleetPod[] }>;
   /** Creates a pod; see {@link CreatePodRequest.idempotencyKey}. Fails when the node does not exist. */
   createPod(req: CreatePodRequest): Promise<CreatePodResult>;
   /** Deletes a pod; `false` when it was already gone. */

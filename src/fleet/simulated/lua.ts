@@ -165,8 +165,9 @@ return 1
 /**
  * readFleet: one consistent read.
  *   ARGV[3] "1" to return the nodes
- *   ARGV[4] which pods: "none" | "one" | "all"
- *   ARGV[5] the DaemonSet when "one"
+ *   ARGV[4] which pods: "none" | "one" | "all" | "node"
+ *   ARGV[5] the DaemonSet when "one" or "node"
+ *   ARGV[6] the node when "node" (that DaemonSet's pods on that node only)
  * Output: { now, { node JSON... }, { pod JSON... } }
  */
 export const READ_FLEET = `${PRELUDE}
@@ -175,6 +176,14 @@ if ARGV[3] == '1' then nodes = redis.call('HVALS', nodesKey) end
 local pods = {}
 if ARGV[4] == 'one' then
   pods = redis.call('HVALS', podsKey(ARGV[5]))
+elseif ARGV[4] == 'node' then
+  for _, member in ipairs(redis.call('SMEMBERS', nodePodsKey(ARGV[6]))) do
+    local ds, pod = splitMember(member)
+    if ds == ARGV[5] then
+      local raw = redis.call('HGET', podsKey(ds), pod)
+      if raw then pods[#pods + 1] = raw end
+    end
+  end
 elseif ARGV[4] == 'all' then
   for _, ds in ipairs(redis.call('SMEMBERS', daemonSetsKey)) do
     for _, raw in ipairs(redis.call('HVALS', podsKey(ds))) do pods[#pods + 1] = raw end

@@ -142,6 +142,13 @@ export class SimulatedFleetDriver implements FleetDriver {
     return (await this.read(false, daemonSet ?? 'all')).pods;
   }
 
+  async podsOnNode(daemonSet: string, node: string): Promise<{ now: number; pods: FleetPod[] }> {
+    checkDaemonSet(daemonSet);
+    checkName('node', node);
+    const { now, pods } = await this.read(false, daemonSet, node);
+    return { now, pods };
+  }
+
   async now(): Promise<number> {
     return (await this.read(false, null)).now;
   }
@@ -239,9 +246,10 @@ export class SimulatedFleetDriver implements FleetDriver {
   private async read(
     withNodes: boolean,
     pods: string | 'all' | null,
+    node?: string,
   ): Promise<{ now: number; nodes: NodeInput[]; pods: FleetPod[] }> {
-    const mode = pods === null ? 'none' : pods === 'all' ? 'all' : 'one';
-    const result = await this.run(scripts.readFleet, [], [withNodes ? '1' : '0', mode, pods ?? '']);
+    const mode = pods === null ? 'none' : pods === 'all' ? 'all' : node !== undefined ? 'node' : 'one';
+    const result = await this.run(scripts.readFleet, [], [withNodes ? '1' : '0', mode, pods ?? '', node ?? '']);
     if (!Array.isArray(result) || result.length !== 3)
       throw new FleetStateError('read fleet: unexpected script result');
     const [now, rawNodes, rawPods] = result as [unknown, unknown, unknown];

@@ -1,0 +1,204 @@
+/**
+ * Per-DaemonSet rollout bookkeeping in Redis: in-flight node updates (Kubernetes'
+ * "expectations"), the last computed status, events, the runtime pause flag and the planning lock.
+ *
+ * The in-flight hash is what keeps the budget across replicas and crashes: a node with an entry
+ * counts as unavailable for planning until its job has seen the new pod available and removed
+ * the entry, so no plan can act on state that lags behind jobs already decided.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { DaemonSetStatusView, EventView } from '../domain/views.js';
+import { workerKeys, type WorkerKeys } from './keys.js';
+
+export interface InflightEntry {
+  jobId: string;
+  revision: string;
+  mode: 'replace' | 'create';
+  /** Epoch ms the entry was written. */
+  since: number;
+}
+
+/** Extra bookkeeping stored with the status; not shown by kubectl-shaped output. */
+export interface StoredStatus extends DaemonSetStatusView {
+  /** Epoch ms of the last change of updated/available counts (progress deadline). */
+  lastProgressAt: number;
+  /** Epoch ms durations of recent node updates, newest last (ETA). */
+  recentNodeMs: number[];
+  updatedAt: number;
+}
+
+const EVENT_STREAM_MAXLEN = 1000;
+
+// KEYS[1] lock, KEYS[2] inflight hash; ARGV[1] token, then field/value pairs.
+// Writes the entries only while the caller still holds the planning lock (fencing).
+const COMMIT_PLAN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1`;
+
+// KEYS[1] inflight hash; ARGV[1] node, ARGV[2] jobId. Removes the entry only if it is still this job's.
+const FINISH_NODE = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local ok, entry = pcall(cjson.decode, v)
+if ok and entry['jobId'] == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+return 0`;
+
+// KEYS[1] lock; ARGV[1] token.
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export class RolloutState {
+  readonly keys: WorkerKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.keys = workerKeys(prefix);
+  }
+
+  /** Takes the planning lock of a DaemonSet; returns its token, or undefined when another replica plans. */
+  async acquirePlanLock(ds: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const ok = await this.redis.set(this.keys.planLock(ds), token, 'PX', ttlMs, 'NX');
+    return ok === 'OK' ? token : undefined;
+  }
+
+  async releasePlanLock(ds: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE_LOCK, 1, this.keys.planLock(ds), token);
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    return (await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK' ? token : undefined;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE_LOCK, 1, key, token);
+  }
+
+  async inflight(ds: string): Promise<Map<string, InflightEntry>> {
+    const raw = await this.redis.hgetall(this.keys.inflight(ds));
+    const out = new Map<string, InflightEntry>();
+    for (const [node, json] of Object.entries(raw)) {
+      try {
+        out.set(node, JSON.parse(json) as InflightEntry);
+      } catch {
+        // A corrupt entry is ignored: the node then counts by its real state.
+      }
+    }
+    return out;
+  }
+
+  async inflightEntry(ds: string, node: string): Promise<InflightEntry | undefined> {
+    const json = await this.redis.hget(this.keys.inflight(ds), node);
+    return json ? (JSON.parse(json) as InflightEntry) : undefined;
+  }
+
+  /** Records decided node updates, fenced by the planning lock. False when the lock was lost. */
+  async commitPlan(ds: string, token: string, entries: Map<string, InflightEntry>): Promise<boolean> {
+    if (entries.size === 0) return true;
+    const args: string[] = [token];
+    for (const [node, entry] of entries) args.push(node, JSON.stringify(entry));
+    const ok = await this.redis.eval(COMMIT_PLAN, 2, this.keys.planLock(ds), this.keys.inflight(ds), ...args);
+    return ok === 1;
+  }
+
+  /** Removes a node's in-flight entry if it still belongs to `jobId`. */
+  async finishNode(ds: string, node: string, jobId: string): Promise<boolean> {
+    return (await this.redis.eval(FINISH_NODE, 1, this.keys.inflight(ds), node, jobId)) === 1;
+  }
+
+  async clearInflight(ds: string, nodes: string[]): Promise<void> {
+    if (nodes.length > 0) await this.redis.hdel(this.keys.inflight(ds), ...nodes);
+  }
+
+  /** Which of these BullMQ job ids still exist (any state). */
+  async existingJobs(queue: string, jobIds: string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of jobIds) pipeline.exists(this.keys.bullJob(queue, id));
+    const results = (await pipeline.exec()) ?? [];
+    return new Set(jobIds.filter((_, i) => results[i]?.[1] === 1));
+  }
+
+  async status(ds: string): Promise<StoredStatus | undefined> {
+    const json = await this.redis.get(this.keys.status(ds));
+    return json ? (JSON.parse(json) as StoredStatus) : undefined;
+  }
+
+  async statuses(dsKeys: string[]): Promise<(StoredStatus | undefined)[]> {
+    if (dsKeys.length === 0) return [];
+    const values = await this.redis.mget(...dsKeys.map((k) => this.keys.status(k)));
+    return values.map((v) => (v ? (JSON.parse(v) as StoredStatus) : undefined));
+  }
+
+  async writeStatus(ds: string, status: StoredStatus): Promise<void> {
+    await this.redis.set(this.keys.status(ds), JSON.stringify(status));
+  }
+
+  async isPaused(ds: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.paused(ds))) === 1;
+  }
+
+  async setPaused(ds: string, paused: boolean): Promise<void> {
+    if (paused) await this.redis.set(this.keys.paused(ds), '1');
+    else await this.redis.del(this.keys.paused(ds));
+  }
+
+  async recordEvent(ds: string, event: Omit<EventView, 'ts'> & { ts?: number }): Promise<void> {
+    await this.redis.xadd(
+      this.keys.events(ds),
+      'MAXLEN',
+      '~',
+      EVENT_STREAM_MAXLEN,
+      '*',
+      'type',
+      event.type,
+      'reason',
+      event.reason,
+      'message',
+      event.message,
+      'from',
+      event.from,
+      'ts',
+      String(event.ts ?? Date.now()),
+    );
+  }
+
+  async events(ds: string, count = 100): Promise<EventView[]> {
+    const entries = await this.redis.xrevrange(this.keys.events(ds), '+', '-', 'COUNT', count);
+    return entries.reverse().map(([, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      return {
+        type: f.type === 'Warning' ? 'Warning' : 'Normal',
+        reason: f.reason ?? '',
+        message: f.message ?? '',
+        from: f.from ?? 'daemonset-controller',
+        ts: Number(f.ts ?? 0),
+      };
+    });
+  }
+
+  /** Keeps the last 50 node-update durations of a DaemonSet, for the ETA. */
+  async recordNodeDuration(ds: string, ms: number): Promise<void> {
+    await this.redis
+      .multi()
+      .rpush(this.keys.durations(ds), String(Math.round(ms)))
+      .ltrim(this.keys.durations(ds), -50, -1)
+      .exec();
+  }
+
+  async nodeDurations(ds: string): Promise<number[]> {
+    return (await this.redis.lrange(this.keys.durations(ds), 0, -1)).map(Number);
+  }
+
+  /** Removes everything the worker keeps for a DaemonSet that left Git. */
+  async forget(ds: string): Promise<void> {
+    await this.redis.del(this.keys.inflight(ds), this.keys.status(ds), this.keys.paused(ds), this.keys.durations(ds));
+  }
+}
