@@ -16,7 +16,8 @@ export function canonicalize(value: unknown): Json | undefined {
     return value.map((item) => canonicalize(item) ?? emptyLike(item));
   }
   if (typeof value === 'object') {
-    const out: { [key: string]: Json } = {};
+    // A null prototype, so a manifest key named __proto__ is data, not the object's prototype.
+    const out: { [key: string]: Json } = Object.create(null) as { [key: string]: Json };
     for (const key of Object.keys(value).sort()) {
       const v = canonicalize((value as Record<string, unknown>)[key]);
       if (v !== undefined) out[key] = v;
