@@ -157,7 +157,9 @@ local count = tonumber(ARGV[3])
 redis.call('HSET', metaKey, 'createdAt', ms(now), 'nodeCount', ms(count))
 for i = 1, count do
   local name = 'node-' .. i
-  redis.call('HSETNX', nodesKey, name, cjson.encode({ name = name, ready = true }))
+  -- The well-known labels every kubelet sets, so nodeSelectors such as kubernetes.io/os=linux match.
+  local labels = { ['kubernetes.io/hostname'] = name, ['kubernetes.io/os'] = 'linux', ['kubernetes.io/arch'] = 'amd64' }
+  redis.call('HSETNX', nodesKey, name, cjson.encode({ name = name, ready = true, labels = labels }))
 end
 return 1
 `;

@@ -15,6 +15,11 @@ import {
 } from '../../../src/fleet/index.js';
 import { cleanupPrefix, connectTestRedis, uniquePrefix } from '../../helpers/redis.js';
 
+/** The labels every simulated node starts with, as a kubelet sets them. */
+function wellKnownLabels(name: string): Record<string, string> {
+  return { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' };
+}
+
 const DS = 'kube-system/filebeat';
 const DELAY_MS = 80;
 
@@ -87,7 +92,7 @@ void describe('SimulatedFleetDriver: nodes', () => {
       nodes.map((n) => n.name),
       ['node-1', 'node-10', 'node-11', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6', 'node-7', 'node-8', 'node-9'],
     );
-    assert.deepEqual(nodes[0], { name: 'node-1', ready: true });
+    assert.deepEqual(nodes[0], { name: 'node-1', ready: true, labels: wellKnownLabels('node-1') });
   });
 
   void test('init is idempotent: an existing fleet is left as it is', async (t) => {
@@ -130,7 +135,7 @@ void describe('SimulatedFleetDriver: nodes', () => {
         ready: true,
         unschedulable: true,
       },
-      { name: 'node-1', ready: true },
+      { name: 'node-1', ready: true, labels: wellKnownLabels('node-1') },
     ]);
     await driver.addNode({ name: 'gpu-1' });
     assert.deepEqual(
@@ -260,7 +265,7 @@ void describe('SimulatedFleetDriver: pod readiness', () => {
     const down = await driver.snapshot(DS);
     assert.deepEqual(
       down.nodes.find((n) => n.name === 'node-1'),
-      { name: 'node-1', ready: false },
+      { name: 'node-1', ready: false, labels: wellKnownLabels('node-1') },
     );
     const notReady = down.pods.find((p) => p.name === pod.name);
     assert.equal(notReady?.ready, false);
