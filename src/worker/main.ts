@@ -31,6 +31,17 @@ export interface WorkerHandle {
 
 const GIT_LOCK_TTL_MS = 120_000;
 
+/**
+ * Which repository pushes must come from: the clone URL and `--webhook-repo`. A repository given
+ * as a local path has no URL a Git host would send, so without `--webhook-repo` any repository's
+ * push to the branch counts (the signature still has to be right).
+ */
+function webhookRepoOf(config: WorkerConfig): { cloneUrls: string[]; fullNames: string[] } | undefined {
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.repo) || /^[^/]+@[^/]+:/.test(config.repo);
+  if (!isUrl && !config.webhookRepo) return undefined;
+  return { cloneUrls: isUrl ? [config.repo] : [], fullNames: config.webhookRepo ? [config.webhookRepo] : [] };
+}
+
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<WorkerHandle> {
   // One client for dsctl's own keys (fails fast when Redis is gone), BullMQ gets the URL and makes its own.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
@@ -142,7 +153,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     controlPlane,
     token: config.token,
     webhookSecret: config.webhookSecret,
-    webhookRepo: { cloneUrls: [config.repo], fullNames: config.webhookRepo ? [config.webhookRepo] : [] },
+    webhookRepo: webhookRepoOf(config),
     branch: config.branch,
     metrics,
     logger,
