@@ -120,7 +120,8 @@ export function observeStatus(input: PlanInput): PlanResult['status'] {
   const hash = input.updateRevision ?? templateHash(ds.spec?.template, ds.status?.collisionCount);
   const nodes = [...input.nodes].sort((a, b) => byName(a.name, b.name));
   const eligibility = new Map<string, NodeEligibility>();
-  for (const node of nodes) if (!eligibility.has(node.name)) eligibility.set(node.name, nodeShouldRunDaemonPod(node, podSpec));
+  for (const node of nodes)
+    if (!eligibility.has(node.name)) eligibility.set(node.name, nodeShouldRunDaemonPod(node, podSpec));
   const work = new WorkingSet(input.pods.map(toWorkingPod));
   return computeStatus(
     nodes.filter((n, i) => i === 0 || nodes[i - 1]!.name !== n.name),

@@ -275,6 +275,13 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       // The owner drops it: the other file takes over and its content applies.
       commitFiles(f.repo, { 'deploy/a.yaml': exporter('prom/node-exporter:v1') }, 'a now holds the exporter');
       r = await f.sync.sync();
+      assert.deepEqual(
+        r.changes.map((c) => [c.key, c.kinds]),
+        [
+          ['kube-system/fluentd', ['revision', 'spec', 'recovered']],
+          ['monitoring/node-exporter', ['created', 'revision']],
+        ],
+      );
       rec = (await f.store.getDaemonSet('kube-system/fluentd'))!;
       assert.deepEqual(rec.errors, []);
       assert.equal(rec.desired.file, 'deploy/b.yaml');
@@ -406,6 +413,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       assert.equal(r.source.nextRetryAt, now + 2000);
       now += 2000;
       r = await sync.sync();
+      assert.equal(r.source.nextRetryAt, now + 4000);
       now += 4000;
       r = await sync.sync();
       assert.equal(r.source.nextRetryAt, now + 4000, 'capped');
@@ -451,6 +459,49 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       assert.deepEqual(r.changes.map((c) => [c.key, c.kinds]).sort(), [
         ['kube-system/fluentd', ['error']],
         ['monitoring/node-exporter', ['revision', 'spec']],
+      ]);
+    });
+
+    test('moving a DaemonSet to another file (git mv) neither deletes it nor makes a revision', async () => {
+      const f = syncFixture(stores);
+      commitFiles(f.repo, { 'deploy/old.yaml': fluentd('fluentd:v1') }, 'v1', by('Alice', 1));
+      await f.sync.sync();
+      commitFiles(
+        f.repo,
+        { 'deploy/old.yaml': null, 'deploy/logging/fluentd.yaml': fluentd('fluentd:v1') },
+        'move fluentd',
+        by('Alice', 2),
+      );
+      const r = await f.sync.sync();
+      assert.deepEqual(r.changes, []);
+      const rec = (await f.store.getDaemonSet('kube-system/fluentd'))!;
+      assert.equal(rec.desired.file, 'deploy/logging/fluentd.yaml');
+      assert.deepEqual(await history(f.store, 'kube-system/fluentd'), [[1, 'fluentd:v1']]);
+    });
+
+    test('a garbage cursor in the store triggers a rebuild instead of failing forever', async () => {
+      const f = syncFixture(stores);
+      commitFiles(f.repo, { 'deploy/fluentd.yaml': fluentd('fluentd:v1') }, 'v1', by('Alice', 1));
+      await f.sync.sync();
+      const meta = (await f.store.getMeta())!;
+      await f.store.commit({
+        expectedCursor: await f.store.getCursor(),
+        cursor: 'not-a-sha',
+        meta,
+        reset: false,
+        files: new Map(),
+        pending: [],
+        claims: new Map(),
+        daemonSets: new Map(),
+        fileErrors: new Map(),
+      });
+      commitFiles(f.repo, { 'deploy/fluentd.yaml': fluentd('fluentd:v2') }, 'v2', by('Alice', 2));
+      const r = await f.sync.sync();
+      assert.equal(r.rebuilt, true);
+      assert.equal(r.reason, 'CursorUnknown');
+      assert.deepEqual(await history(f.store, 'kube-system/fluentd'), [
+        [1, 'fluentd:v1'],
+        [2, 'fluentd:v2'],
       ]);
     });
 

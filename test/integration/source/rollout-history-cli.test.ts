@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,12 +22,19 @@ interface Run {
   stderr: string;
 }
 
+/** A port nothing listens on, so a test never reaches a worker someone else runs on 8080. */
+const NO_WORKER = 'http://127.0.0.1:9';
+
 /** Spawns `node --import tsx src/cli/main.ts ...args` from the project root. */
 function dsctl(...args: string[]): Promise<Run> {
+  return dsctlWith({}, ...args);
+}
+
+function dsctlWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', DSCTL_SERVER: NO_WORKER, ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -227,9 +236,9 @@ describe('dsctl rollout history (spawned CLI against a temporary repository)', (
   });
 
   test('usage errors exit 2; a missing DaemonSet or repository exits 1', async () => {
-    const noRepo = await dsctl('rollout', 'history', 'ds/fluentd');
-    assert.equal(noRepo.code, 2);
-    assert.match(noRepo.stderr, /--repo/);
+    const noRepoNoWorker = await dsctl('rollout', 'history', 'ds/fluentd');
+    assert.equal(noRepoNoWorker.code, 1, 'without --repo it asks the worker, and none answers');
+    assert.match(noRepoNoWorker.stderr, /^error: .*127\.0\.0\.1:9/);
     const positionalUrl = await dsctl('rollout', 'history', 'ds/fluentd', 'extra', repo.dir);
     assert.equal(positionalUrl.code, 2);
     const notDs = await dsctl('rollout', 'history', 'deploy/fluentd', '--repo', repo.dir);
@@ -256,6 +265,122 @@ describe('dsctl rollout history (spawned CLI against a temporary repository)', (
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^1 +[0-9a-f]{7} +Alice /m);
     assert.match(r.stderr, new RegExp(`^warning: ds\\.yaml:\\d+:\\d+ \\(commit ${bad.slice(0, 7)}\\): `, 'm'));
+  });
+});
+
+describe('dsctl rollout history without --repo asks the worker API', () => {
+  const entries = [
+    {
+      revision: 2,
+      hash: '5d4b8c9f7',
+      commit: 'a'.repeat(40),
+      author: 'Bob',
+      date: '2024-01-02T10:00:00+00:00',
+      subject: 'v2',
+      changeCause: 'v2',
+      path: 'deploy/fluentd.yaml',
+    },
+    {
+      revision: 3,
+      hash: '6c7f9d4b8',
+      commit: 'b'.repeat(40),
+      author: 'Carol',
+      date: '2024-01-03T10:00:00+00:00',
+      subject: 'v3',
+      changeCause: 'set image',
+      path: 'deploy/fluentd.yaml',
+    },
+  ];
+  const template = {
+    metadata: { labels: { app: 'fluentd' } },
+    spec: { containers: [{ name: 'fluentd', image: 'fluentd:v3' }] },
+  };
+  const seen: string[] = [];
+  let server: Server;
+  let url = '';
+  before(async () => {
+    server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/api/v1/namespaces/kube-system/daemonsets/fluentd/history')) {
+        res.end(JSON.stringify(entries));
+      } else if (req.url === '/api/v1/namespaces/kube-system/daemonsets/fluentd') {
+        res.end(
+          JSON.stringify({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: {}, spec: { template }, status: {} }),
+        );
+      } else {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ message: 'daemonsets.apps "nope" not found', reason: 'NotFound', code: 404 }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('table, json, --all and the current revision', async () => {
+    const table = await dsctlWith({ DSCTL_SERVER: url }, 'rollout', 'history', 'ds/fluentd', '-n', 'kube-system');
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(
+      table.stdout,
+      [
+        'daemonset.apps/fluentd ',
+        'REVISION  COMMIT   AUTHOR  DATE                       CHANGE-CAUSE',
+        '2         aaaaaaa  Bob     2024-01-02T10:00:00+00:00  v2',
+        '3         bbbbbbb  Carol   2024-01-03T10:00:00+00:00  set image',
+        '',
+        '',
+      ].join('\n'),
+    );
+    const json = await dsctl(
+      'rollout',
+      'history',
+      'ds/fluentd',
+      '-n',
+      'kube-system',
+      '-o',
+      'json',
+      '--all',
+      '--server',
+      url,
+    );
+    assert.deepEqual(JSON.parse(json.stdout), entries);
+    assert.ok(seen.includes('/api/v1/namespaces/kube-system/daemonsets/fluentd/history?all=true'));
+    const current = await dsctlWith(
+      { DSCTL_SERVER: url },
+      'rollout',
+      'history',
+      'ds/fluentd',
+      '-n',
+      'kube-system',
+      '--revision',
+      '3',
+    );
+    assert.equal(current.code, 0, current.stderr);
+    assert.equal(current.stdout, `daemonset.apps/fluentd with revision #3\n${formatPodTemplate(template)}`);
+    const older = await dsctlWith(
+      { DSCTL_SERVER: url },
+      'rollout',
+      'history',
+      'ds/fluentd',
+      '-n',
+      'kube-system',
+      '--revision',
+      '2',
+    );
+    assert.equal(older.code, 1);
+    assert.match(older.stderr, /--repo/);
+    const unknown = await dsctlWith(
+      { DSCTL_SERVER: url },
+      'rollout',
+      'history',
+      'ds/fluentd',
+      '-n',
+      'kube-system',
+      '--revision',
+      '7',
+    );
+    assert.equal(unknown.stderr, 'error: unable to find the specified revision (revisions: 2, 3)\n');
   });
 });
 
