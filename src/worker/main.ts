@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { SimulatedFleetDriver } from '../fleet/simulated/simulated-fleet-driver.js';
 import { buildServer } from '../http/server.js';
+import { mountQueueDashboard } from '../http/queue-dashboard.js';
 import { Metrics } from '../observability/metrics.js';
 import { RedisHistoryStore } from '../revision/store.js';
 import { GitSync } from '../source/git-sync.js';
@@ -157,6 +158,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     branch: config.branch,
     metrics,
     logger,
+    extraRoutes: (app) =>
+      mountQueueDashboard(app, [runtime.syncQueue, runtime.reconcileQueue, runtime.nodeQueue], config.token),
   });
 
   await runtime.start();

@@ -42,7 +42,7 @@ const DAEMONSET_TYPES = new Set(['ds', 'daemonset', 'daemonsets', 'daemonset.app
 export function registerRolloutHistory(program: Command): void {
   rolloutCommand(program)
     .command('history')
-    .description('show the revision history of a DaemonSet, computed from Git')
+    .description('show the revision history of a DaemonSet (computed from Git with --repo, else asked of the worker)')
     .argument('<resource>', 'ds/NAME (or "ds NAME")')
     .argument('[name]', 'DaemonSet name when the resource is given as "ds"')
     .option('-n, --namespace <namespace>', 'namespace of the DaemonSet', 'default')

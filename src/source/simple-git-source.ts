@@ -1,0 +1,294 @@
+/**
+ * {@link GitSource} on simple-git: a bare clone in a data directory, fetched on every poll and
+ * read with plumbing commands only (`rev-list`, `log --raw -z`, `cat-file --batch`), so reads take
+ * no index lock and cost one process each, whatever the number of files or commits.
+ *
+ * Safety (ecosystem.md §3): the URL, branch and path are validated; path arguments come after
+ * `--`; the child environment is an explicit allow-list (never a spread of `process.env`) with
+ * `GIT_TERMINAL_PROMPT=0` so a missing credential fails instead of hanging; every command has a
+ * stall timeout; credentials never appear in errors.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import { GitSourceError } from './errors.js';
+import { LOG_FORMAT, parseCatFileBatch, parseLogOutput } from './git-log.js';
+import type { CommitChanges, CursorCheck, GitSource } from './git-source.js';
+import { redactUrl, sanitizeMessage, urlSecrets } from './redact.js';
+import { validateBranch, validateCommit, validatePath, validateRepoUrl } from './validate.js';
+
+export interface SimpleGitSourceOptions {
+  /** Clone URL (`https://`, `ssh://`, scp-like, `file://`) or local path. */
+  readonly url: string;
+  readonly branch: string;
+  /** Directory of the bare clone; see {@link repoCacheDir}. Created on first fetch. */
+  readonly dir: string;
+  /** Stall timeout for `fetch`/`ls-remote` (no output for this long kills git). @defaultValue 60000 */
+  readonly networkTimeoutMs?: number;
+  /** Stall timeout for local reads. @defaultValue 300000 */
+  readonly readTimeoutMs?: number;
+  /** HTTPS token sent as a Basic `http.extraHeader` (never written to disk or to the URL). */
+  readonly token?: string;
+  /** `GIT_SSH_COMMAND`, e.g. `ssh -i /secrets/key -o IdentitiesOnly=yes`. */
+  readonly sshCommand?: string;
+}
+
+/** Non-git variables the child may see; everything else (and every ambient `GIT_*`) is dropped. */
+const PASSED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'TMPDIR',
+  'SSH_AUTH_SOCK',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SYSTEMROOT',
+];
+
+/** Config for every command: output stable for parsing regardless of the user's git config. */
+const READ_CONFIG = ['log.showSignature=false', 'color.ui=false', 'core.quotePath=false', 'diff.renames=false'];
+
+/** `<dataDir>/repos/<sha256 of the URL>`: one clone per repository, shared by restarts. */
+export function repoCacheDir(dataDir: string, url: string): string {
+  return join(dataDir, 'repos', createHash('sha256').update(url).digest('hex'));
+}
+
+export class SimpleGitSource implements GitSource {
+  readonly displayUrl: string;
+  readonly branch: string;
+  readonly dir: string;
+  private readonly url: string;
+  private readonly secrets: string[];
+  private readonly networkTimeoutMs: number;
+  private readonly readTimeoutMs: number;
+  private readonly token?: string;
+  private readonly sshCommand?: string;
+  private initialized = false;
+  /** Serialises writers (init, fetch) on this clone. */
+  private writeLock: Promise<unknown> = Promise.resolve();
+
+  constructor(options: SimpleGitSourceOptions) {
+    this.url = validateRepoUrl(options.url);
+    this.branch = validateBranch(options.branch);
+    this.dir = options.dir;
+    this.displayUrl = redactUrl(this.url);
+    this.networkTimeoutMs = options.networkTimeoutMs ?? 60_000;
+    this.readTimeoutMs = options.readTimeoutMs ?? 300_000;
+    this.token = options.token;
+    this.sshCommand = options.sshCommand;
+    this.secrets = [...urlSecrets(this.url)];
+    if (this.token) this.secrets.push(this.token, basicAuth(this.token));
+  }
+
+  async fetch(): Promise<string> {
+    const run = this.writeLock.then(() => this.fetchNow());
+    this.writeLock = run.catch(() => undefined);
+    return run;
+  }
+
+  async checkCursor(cursor: string, head: string): Promise<CursorCheck> {
+    validateCommit(cursor);
+    validateCommit(head);
+    if (cursor === head) return 'descendant';
+    let out: string;
+    try {
+      out = await this.git().raw(['rev-list', '--first-parent', '--reverse', '--parents', `${cursor}..${head}`]);
+    } catch (err) {
+      if (!(await this.commitExists(cursor))) return 'unknown';
+      throw this.wrap('rev-list', err);
+    }
+    const first = out.split('\n', 1)[0]?.trim() ?? '';
+    if (first === '') return 'diverged';
+    return first.split(' ')[1] === cursor ? 'descendant' : 'diverged';
+  }
+
+  async listChanges(from: string | null, to: string, path: string): Promise<CommitChanges[]> {
+    validateCommit(to);
+    if (from !== null) validateCommit(from);
+    const pathspec = validatePath(path);
+    const range = from === null ? to : `${from}..${to}`;
+    // A directory is selected with `--relative=<dir>/` rather than a pathspec: git then diffs only
+    // that subtree, several times faster than matching a pathspec against every entry of a large
+    // directory. Commits that do not touch it come back without files and are dropped here.
+    const asDirectory = pathspec !== '' && !/\.(ya?ml|json)$/i.test(pathspec);
+    const args = [
+      'log',
+      '--first-parent',
+      '--diff-merges=first-parent',
+      '--reverse',
+      '--raw',
+      '--no-abbrev',
+      '--no-renames',
+      '--no-color',
+      '-z',
+      `--format=${LOG_FORMAT}`,
+      ...(asDirectory ? [`--relative=${pathspec}/`] : []),
+      range,
+      '--',
+      ...(pathspec !== '' && !asDirectory ? [pathspec] : []),
+    ];
+    let commits: CommitChanges[];
+    try {
+      commits = parseLogOutput(await this.git().raw(args));
+    } catch (err) {
+      throw this.wrap('log', err);
+    }
+    if (!asDirectory) return commits;
+    return commits
+      .filter((c) => c.files.length > 0)
+      .map((c) => ({ ...c, files: c.files.map((f) => ({ ...f, path: `${pathspec}/${f.path}` })) }));
+  }
+
+  async readBlobs(blobs: readonly string[]): Promise<Map<string, string>> {
+    const ids = [...new Set(blobs)];
+    if (ids.length === 0) return new Map();
+    for (const id of ids) validateCommit(id);
+    const input = `${ids.join('\n')}\n`;
+    // A dedicated instance whose stdin is the list of ids: one process for all blobs.
+    const git = simpleGit({ ...this.options(this.readTimeoutMs), input: () => input });
+    this.applyEnv(git);
+    try {
+      return parseCatFileBatch(await git.binaryCatFile(['--batch']));
+    } catch (err) {
+      throw this.wrap('cat-file', err);
+    }
+  }
+
+  /** The remote's default branch (`HEAD` symref), for a CLI given no `--branch`. */
+  static async defaultBranch(url: string, options: { timeoutMs?: number } = {}): Promise<string | undefined> {
+    const safeUrl = validateRepoUrl(url);
+    const git = simpleGit({
+      timeout: { block: options.timeoutMs ?? 60_000 },
+      allowEnvironment: ['GIT_TERMINAL_PROMPT'],
+    });
+    git.env(childEnv());
+    try {
+      const out = await git.raw(['ls-remote', '--symref', '--', safeUrl, 'HEAD']);
+      const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out);
+      return m?.[1];
+    } catch (err) {
+      throw new GitSourceError(
+        `git ls-remote ${redactUrl(safeUrl)}`,
+        sanitizeMessage(errorText(err), urlSecrets(safeUrl)),
+      );
+    }
+  }
+
+  private async fetchNow(): Promise<string> {
+    try {
+      if (!this.initialized) {
+        await this.initClone();
+        this.initialized = true;
+      }
+      const ref = `refs/heads/${this.branch}`;
+      const git = simpleGit(this.options(this.networkTimeoutMs));
+      this.applyEnv(git);
+      // `--verbose`: simple-git waits 50 ms more after a command that printed nothing.
+      await git.raw(['fetch', '--no-tags', '--force', '--verbose', '--no-progress', '--', this.url, `+${ref}:${ref}`]);
+      const head = (await this.git().raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
+      return validateCommit(head);
+    } catch (err) {
+      throw this.wrap('fetch', err);
+    }
+  }
+
+  /**
+   * Creates the bare clone. A repository on this machine is cloned with `--shared` (git alternates):
+   * no object is copied, and a fetch of new commits transfers nothing (git sees it already has
+   * them), so a poll costs the same whatever the size of the repository. A remote is fetched
+   * into an empty bare repository.
+   */
+  private async initClone(): Promise<void> {
+    if (existsSync(join(this.dir, 'HEAD'))) return;
+    const local = localRepoPath(this.url);
+    if (local === undefined) {
+      await mkdir(this.dir, { recursive: true });
+      await this.git().raw(['init', '--bare', '--quiet']);
+      return;
+    }
+    await mkdir(dirname(this.dir), { recursive: true });
+    const git = simpleGit({ ...this.options(this.networkTimeoutMs), baseDir: dirname(this.dir) });
+    this.applyEnv(git);
+    await git.raw(['clone', '--bare', '--shared', '--no-tags', '--quiet', '--', local, this.dir]);
+  }
+
+  private async commitExists(commit: string): Promise<boolean> {
+    try {
+      await this.git().raw(['cat-file', '-e', `${commit}^{commit}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private git(): SimpleGit {
+    const git = simpleGit(this.options(this.readTimeoutMs));
+    this.applyEnv(git);
+    return git;
+  }
+
+  private options(timeoutMs: number): Partial<SimpleGitOptions> {
+    const config = [...READ_CONFIG];
+    if (this.token) config.push(`http.extraHeader=Authorization: Basic ${basicAuth(this.token)}`);
+    return {
+      baseDir: this.dir,
+      config,
+      timeout: { block: timeoutMs },
+      maxConcurrentProcesses: 4,
+      allowEnvironment: this.sshCommand ? ['GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'] : ['GIT_TERMINAL_PROMPT'],
+      ...(this.sshCommand ? { unsafe: { allowUnsafeSshCommand: true } } : {}),
+    };
+  }
+
+  private applyEnv(git: SimpleGit): void {
+    const env = childEnv();
+    if (this.sshCommand) env['GIT_SSH_COMMAND'] = this.sshCommand;
+    git.env(env);
+  }
+
+  private wrap(operation: string, err: unknown): GitSourceError {
+    if (err instanceof GitSourceError) return err;
+    let message = sanitizeMessage(errorText(err), this.secrets);
+    if (message === '') message = 'git failed';
+    return new GitSourceError(`git ${operation} ${this.displayUrl}`, message);
+  }
+}
+
+/** Child environment built from an allow-list, plus the variables git needs to never prompt. */
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  for (const name of PASSED_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** The filesystem path of a local repository (a path or `file://` URL), else `undefined`. */
+function localRepoPath(url: string): string | undefined {
+  if (url.startsWith('/')) return url;
+  if (/^file:\/\//i.test(url)) {
+    try {
+      return fileURLToPath(url);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function basicAuth(token: string): string {
+  return Buffer.from(`x-access-token:${token}`).toString('base64');
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
