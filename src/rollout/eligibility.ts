@@ -61,14 +61,19 @@ export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
 
 function matchesRequirement(req: NodeSelectorRequirement, value: string | undefined): boolean | undefined {
   const values = req.values ?? [];
+  // As labels.NewRequirement: In/NotIn need values, Exists/DoesNotExist take none; else the term is invalid.
   switch (req.operator) {
     case 'In':
+      if (values.length === 0) return undefined;
       return value !== undefined && values.includes(value);
     case 'NotIn':
+      if (values.length === 0) return undefined;
       return value === undefined || !values.includes(value);
     case 'Exists':
+      if (values.length > 0) return undefined;
       return value !== undefined;
     case 'DoesNotExist':
+      if (values.length > 0) return undefined;
       return value === undefined;
     case 'Gt':
     case 'Lt': {

@@ -40,6 +40,10 @@ export function planRollout(input: PlanInput, options: PlanOptions = {}): PlanRe
   if (errors.length > 0) {
     throw new InvalidDaemonSetError(`${ds.metadata?.namespace ?? 'default'}/${ds.metadata?.name ?? ''}`, errors);
   }
+  if (ds.metadata?.deletionTimestamp) {
+    // Kubernetes' syncDaemonSet does nothing for a DaemonSet being deleted.
+    return { create: [], delete: [], requeueAfterMs: null, status: observeStatus(input) };
+  }
   const spec = ds.spec!;
   const podSpec = spec.template?.spec ?? {};
   const minReadySeconds = spec.minReadySeconds ?? 0;

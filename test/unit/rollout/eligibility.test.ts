@@ -141,6 +141,34 @@ describe('nodeShouldRunDaemonPod', () => {
       want: [true, true],
     },
     {
+      name: 'NotIn without values is an invalid term and matches nothing',
+      node: { name: 'n', labels: { a: '1' } },
+      spec: spec({
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: 'b', operator: 'NotIn' }] }],
+            },
+          },
+        },
+      }),
+      want: [false, false],
+    },
+    {
+      name: 'Exists with values is an invalid term and matches nothing',
+      node: { name: 'n', labels: { a: '1' } },
+      spec: spec({
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['1'] }] }],
+            },
+          },
+        },
+      }),
+      want: [false, false],
+    },
+    {
       name: 'no terms at all matches nothing',
       node: { name: 'n' },
       spec: spec({
