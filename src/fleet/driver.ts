@@ -71,6 +71,16 @@ export interface CreatePodResult {
   pod: FleetPod;
 }
 
+/** A {@link CreatePodRequest} that may also clear the node of other revisions first. */
+export interface ConvergeNodeRequest extends CreatePodRequest {
+  deleteOtherRevisions: boolean;
+}
+
+export interface ConvergeNodeResult extends CreatePodResult {
+  /** Names of the pods deleted. */
+  deleted: string[];
+}
+
 /** A pod transition. `not-ready` is a Ready→NotReady change; a deleted pod gets only `deleted`. */
 export type TimelineEvent = 'created' | 'ready' | 'not-ready' | 'deleted';
 
@@ -116,6 +126,12 @@ export interface FleetDriver {
   podsOnNode(daemonSet: string, node: string): Promise<{ now: number; pods: FleetPod[] }>;
   /** Creates a pod; see {@link CreatePodRequest.idempotencyKey}. Fails when the node does not exist. */
   createPod(req: CreatePodRequest): Promise<CreatePodResult>;
+  /**
+   * A node update in one step: unless the idempotency key was used before, deletes the
+   * DaemonSet's pods of other revisions on the node (when asked), then creates the pod unless a
+   * live pod of that revision is there already (then that pod is returned, `created: false`).
+   */
+  convergeNode(req: ConvergeNodeRequest): Promise<ConvergeNodeResult>;
   /** Deletes a pod; `false` when it was already gone. */
   deletePod(daemonSet: string, podName: string): Promise<boolean>;
   /** Adds a node, or replaces its labels, taints and flags when it exists. */

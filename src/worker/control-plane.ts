@@ -6,6 +6,7 @@
 import type { NodeInput } from '../domain/plan.js';
 import type { DaemonSetView, EventView, HistoryEntry } from '../domain/views.js';
 import type { FleetPod, TimelineEntry, TimelineQuery } from '../fleet/driver.js';
+import type { GitOpsApi } from '../gitops/types.js';
 
 export interface DaemonSetRef {
   namespace: string;
@@ -44,4 +45,6 @@ export interface ControlPlane {
   requestSync(trigger: SyncTrigger): Promise<void>;
   /** Ready to serve: Redis answers and the first sync finished. */
   ready(): Promise<boolean>;
+  /** Changes written to Git as commits (rollback, set image, pause); absent when this process cannot write Git. */
+  readonly gitOps?: GitOpsApi;
 }

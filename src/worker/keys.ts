@@ -14,6 +14,7 @@ export interface WorkerKeys {
   events(ds: string): string;
   paused(ds: string): string;
   durations(ds: string): string;
+  waiting(ds: string): string;
   planLock(ds: string): string;
   gitLock: string;
   deliveries: string;
@@ -30,6 +31,7 @@ export function workerKeys(prefix: string): WorkerKeys {
     events: (ds) => `${tag}:rollout:${ds}:events`,
     paused: (ds) => `${tag}:rollout:${ds}:paused`,
     durations: (ds) => `${tag}:rollout:${ds}:durations`,
+    waiting: (ds) => `${tag}:rollout:${ds}:waiting`,
     planLock: (ds) => `${tag}:lock:plan:${ds}`,
     gitLock: `${tag}:lock:git`,
     deliveries: `${tag}:webhook:deliveries`,

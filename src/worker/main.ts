@@ -13,6 +13,8 @@ import { Metrics } from '../observability/metrics.js';
 import { RedisHistoryStore } from '../revision/store.js';
 import { GitSync } from '../source/git-sync.js';
 import { SimpleGitSource, repoCacheDir } from '../source/simple-git-source.js';
+import { sshCommandOf, WorkerGitOps } from '../gitops/worker-gitops.js';
+import { AutoRollback } from './auto-rollback.js';
 import { GitDesiredState } from './git-desired-state.js';
 import { workerKeys } from './keys.js';
 import { createNodeJobProcessor } from './node-update.js';
@@ -68,10 +70,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
 
   await mkdir(config.dataDir, { recursive: true });
   const store = new RedisHistoryStore(redis, { prefix: config.prefix });
+  const sshCommand = sshCommandOf({ sshKey: config.sshKey, sshCommand: config.gitSshCommand });
   const source = new SimpleGitSource({
     url: config.repo,
     branch: config.branch,
     dir: repoCacheDir(config.dataDir, config.repo),
+    ...(config.gitToken ? { token: config.gitToken } : {}),
+    ...(sshCommand ? { sshCommand } : {}),
   });
   const gitSync = new GitSync({ source, store, path: config.path === '.' ? '' : config.path, prune: config.prune });
   const desired = new GitDesiredState(store, redis, config.prefix);
@@ -80,6 +85,33 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
 
   // eslint-disable-next-line prefer-const -- the runtime and the reconciler refer to each other
   let runtime: WorkerRuntime;
+  // Changes written to Git (rollback, set image, pause) and the worker's own rollbacks (issue 6).
+  const gitOps = new WorkerGitOps({
+    repo: config.repo,
+    branch: config.branch,
+    path: config.path,
+    dataDir: config.dataDir,
+    identity: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+    ...(config.gitToken ? { token: config.gitToken } : {}),
+    ...(sshCommand ? { sshCommand } : {}),
+    redis,
+    prefix: config.prefix,
+    store,
+    logger,
+    requestSync: (trigger) => runtime.requestSync(trigger),
+    runtimePause: (ref, paused): Promise<boolean> => controlPlane.setPaused(ref, paused),
+    isRuntimePaused: (key) => state.isPaused(key),
+    recordEvent: (key, event) => state.recordEvent(key, event),
+  });
+  const autoRollback = new AutoRollback({
+    redis,
+    prefix: config.prefix,
+    writer: gitOps.service,
+    recordEvent: (key, event) => state.recordEvent(key, event),
+    requestReconcile: (key, reason, delayMs) => runtime.requestReconcile(key, reason, delayMs),
+    requestSync: (trigger) => runtime.requestSync(trigger),
+    logger,
+  });
   const reconciler = new Reconciler({
     state,
     desired,
@@ -87,13 +119,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     logger,
     metrics,
     enqueueNodeJobs: (jobs) => runtime.enqueueNodeJobs(jobs),
+    hook: autoRollback,
   });
   const processNodeJob = createNodeJobProcessor({
     state,
     desired,
     fleet,
     logger,
-    requestReconcile: (ds, reason) => runtime.requestReconcile(ds, reason),
+    requestReconcile: (ds, reason, urgency) => runtime.requestReconcileSoon(ds, reason, urgency),
     observe: (seconds, outcome) => metrics.observeNodeJob(seconds, outcome),
   });
 
@@ -141,7 +174,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   });
   metrics.setQueueDepthCollector(() => runtime.queueCounts());
 
-  const controlPlane = new RedisControlPlane({
+  const controlPlane: RedisControlPlane = new RedisControlPlane({
     redis,
     desired,
     state,
@@ -149,6 +182,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     requestSync: (trigger) => runtime.requestSync(trigger),
     requestReconcile: (ds, reason) => runtime.requestReconcile(ds, reason),
     synced: () => synced,
+    gitOps,
   });
   const server = buildServer({
     controlPlane,
@@ -175,6 +209,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     metrics,
     async close() {
       await server.close();
+      await autoRollback.close();
       await runtime.close();
       await redis.quit();
     },

@@ -14,9 +14,11 @@
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import type { EventView } from '../domain/views.js';
 import type { FleetDriver, FleetPod } from '../fleet/driver.js';
+import { PodExistsError } from '../fleet/errors.js';
 import type { NodeJobData } from '../queue/jobs.js';
-import type { DesiredStateReader } from './desired-state.js';
+import type { DesiredDaemonSet, DesiredStateReader } from './desired-state.js';
 import { generatePodName } from './reconciler.js';
 import type { RolloutState } from './rollout-state.js';
 
@@ -27,11 +29,16 @@ export interface NodeJobDeps {
   desired: DesiredStateReader;
   fleet: FleetDriver;
   logger: Logger;
-  requestReconcile(daemonSet: string, reason: string): Promise<void>;
+  /** `now`: maybe the last update; `soon`: nodes wait for budget; `refresh`: only the status is stale. */
+  requestReconcile(daemonSet: string, reason: string, urgency: 'now' | 'soon' | 'refresh'): Promise<void>;
   observe?(seconds: number, outcome: NodeJobOutcome): void;
   /** Longest pause between readiness checks. @defaultValue 1000 */
   maxCheckIntervalMs?: number;
+  /** How long a job may act on a cached desired state; newer plans supersede by in-flight entry anyway. @defaultValue 1000 */
+  desiredCacheMs?: number;
 }
+
+type NodeEvent = Omit<EventView, 'ts'>;
 
 function isAvailable(pod: FleetPod, minReadySeconds: number, now: number): boolean {
   if (!pod.ready || pod.deleting) return false;
@@ -39,97 +46,134 @@ function isAvailable(pod: FleetPod, minReadySeconds: number, now: number): boole
   return pod.readySince !== undefined && pod.readySince + minReadySeconds * 1000 <= now;
 }
 
+const POD_NAME_ATTEMPTS = 8;
+
 export function createNodeJobProcessor(deps: NodeJobDeps) {
   const maxInterval = deps.maxCheckIntervalMs ?? 1000;
+  const cacheMs = deps.desiredCacheMs ?? 1000;
+  const desiredCache = new Map<string, { at: number; value: Promise<DesiredDaemonSet | undefined> }>();
+
+  // Thousands of jobs of one DaemonSet read the same desired state: share one read per second.
+  const desiredOf = (ds: string): Promise<DesiredDaemonSet | undefined> => {
+    const hit = desiredCache.get(ds);
+    if (hit && performance.now() - hit.at < cacheMs) return hit.value;
+    const value = deps.desired.get(ds);
+    desiredCache.set(ds, { at: performance.now(), value });
+    value.catch(() => desiredCache.delete(ds));
+    return value;
+  };
 
   return async function processNodeJob(job: Job<NodeJobData>, token?: string): Promise<NodeJobOutcome> {
     const data = job.data;
     const jobId = job.id!;
     const { daemonSet: ds, node, revision } = data;
-    const [namespace] = ds.split('/');
+    const events: NodeEvent[] = [];
 
     const finish = async (outcome: NodeJobOutcome): Promise<NodeJobOutcome> => {
-      await deps.state.finishNode(ds, node, jobId);
-      if (outcome === 'updated') await deps.state.recordNodeDuration(ds, Date.now() - data.plannedAt);
-      deps.observe?.((Date.now() - data.plannedAt) / 1000, outcome);
-      await deps.requestReconcile(ds, `node ${node} ${outcome}`);
+      const elapsed = Date.now() - data.plannedAt;
+      const left = await deps.state.finishNodeUpdate(
+        ds,
+        node,
+        jobId,
+        events,
+        outcome === 'updated' ? elapsed : undefined,
+      );
+      deps.observe?.(elapsed / 1000, outcome);
+      // Re-plan at once when nodes wait for budget or this was the last update; else only refresh status now and then.
+      const urgency = left.inflightLeft === 0 || outcome !== 'updated' ? 'now' : left.waiting > 0 ? 'soon' : 'refresh';
+      await deps.requestReconcile(ds, `node ${node} ${outcome}`, urgency);
       return outcome;
     };
+    const deleteOld = async (pods: readonly FleetPod[]) => {
+      for (const pod of pods) {
+        if (await deps.fleet.deletePod(ds, pod.name)) {
+          events.push({
+            type: 'Normal',
+            reason: 'SuccessfulDelete',
+            message: `Deleted pod: ${pod.name}`,
+            from: 'daemonset-controller',
+          });
+        }
+      }
+    };
 
-    const entry = await deps.state.inflightEntry(ds, node);
+    const [entry, desired] = await Promise.all([deps.state.inflightEntry(ds, node), desiredOf(ds)]);
     if (!entry || entry.jobId !== jobId) {
       deps.observe?.((Date.now() - data.plannedAt) / 1000, 'superseded');
       return 'superseded';
     }
-    const desired = await deps.desired.get(ds);
-    if (!desired || desired.deleted || desired.updateRevision !== revision) return finish('superseded');
+    if (!desired || desired.deleted || desired.updateRevision !== revision) {
+      // Maybe just a cached view older than the plan: look once more before giving up.
+      desiredCache.delete(ds);
+      const fresh = await desiredOf(ds);
+      if (!fresh || fresh.deleted || fresh.updateRevision !== revision) return finish('superseded');
+    }
 
-    let { now, pods } = await deps.fleet.podsOnNode(ds, node);
-    const live = pods.filter((p) => !p.deleting);
     const isNew = (p: FleetPod) => p.revision === revision && p.phase !== 'Failed' && p.phase !== 'Succeeded';
-
-    if (data.mode === 'replace') {
-      for (const pod of live.filter((p) => !isNew(p))) await deletePod(deps, ds, pod);
-    }
-
-    let newPod = live.find(isNew);
-    if (data.createPod && !newPod) {
-      const podName = data.podName ?? generatePodName(ds.split('/')[1]!);
-      if (!data.podName) await job.updateData({ ...data, podName });
-      const result = await deps.fleet.createPod({
-        daemonSet: ds,
-        node,
-        revision,
-        podName,
-        images: data.images,
-        // Fixed for this job (its id and creation time), so a retry never makes a second pod.
-        idempotencyKey: `${jobId}@${job.timestamp}`,
-        createdBy: 'dsctl-worker',
-      });
-      if (result.created) {
-        await deps.state.recordEvent(ds, {
-          type: 'Normal',
-          reason: 'SuccessfulCreate',
-          message: `Created pod: ${result.pod.name}`,
-          from: 'daemonset-controller',
+    // One fleet call: clear the node of other revisions (replace) and create the new pod, idempotently.
+    let newPod: FleetPod | undefined;
+    let podName = data.podName ?? generatePodName(ds.split('/')[1]!);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await deps.fleet.convergeNode({
+          daemonSet: ds,
+          node,
+          revision,
+          podName,
+          images: data.images,
+          // Fixed for this job (its id and creation time), so a retry never makes a second pod.
+          idempotencyKey: `${jobId}@${job.timestamp}`,
+          createdBy: 'dsctl-worker',
+          deleteOtherRevisions: data.mode === 'replace',
         });
-      } else if (result.pod.deleting) {
-        // Our pod was deleted since (by a person, or as failed): the next plan decides again.
-        return finish('noop');
+        for (const name of result.deleted) {
+          events.push({
+            type: 'Normal',
+            reason: 'SuccessfulDelete',
+            message: `Deleted pod: ${name}`,
+            from: 'daemonset-controller',
+          });
+        }
+        if (result.created) {
+          events.push({
+            type: 'Normal',
+            reason: 'SuccessfulCreate',
+            message: `Created pod: ${result.pod.name}`,
+            from: 'daemonset-controller',
+          });
+        } else if (result.pod.deleting) {
+          return finish('noop'); // our pod was deleted since (by a person, or as failed): the next plan decides
+        }
+        newPod = result.pod;
+        break;
+      } catch (err) {
+        // Random names collide now and then (5 characters, as Kubernetes' generateName): pick another.
+        if (!(err instanceof PodExistsError) || attempt >= POD_NAME_ATTEMPTS) throw err;
+        podName = generatePodName(ds.split('/')[1]!);
       }
-      newPod = result.pod;
-      ({ now } = await deps.fleet.podsOnNode(ds, node).then((r) => ({ now: r.now })));
     }
+    const now = data.minReadySeconds > 0 && newPod.ready ? await deps.fleet.now() : 0;
 
-    if (newPod && newPod.phase === 'Failed') return finish('failed');
-    if (newPod && !isAvailable(newPod, data.minReadySeconds, now)) {
+    if (newPod.phase === 'Failed') return finish('failed');
+    if (!isAvailable(newPod, data.minReadySeconds, now)) {
+      if (events.length > 0) {
+        for (const e of events) await deps.state.recordEvent(ds, e);
+      }
       const checks = (data.checks ?? 0) + 1;
       const wait =
         newPod.ready && newPod.readySince !== undefined
           ? newPod.readySince + data.minReadySeconds * 1000 - now + 1
           : Math.min(maxInterval, 25 * 2 ** Math.min(checks, 10));
-      await job.updateData({ ...job.data, checks });
+      await job.updateData({ ...job.data, podName: newPod.name, checks });
       await job.moveToDelayed(Date.now() + Math.max(1, wait), token);
       throw new DelayedError();
     }
 
     if (data.mode === 'create') {
       // Surge: the old pod goes only now that the new one is available.
-      ({ pods } = await deps.fleet.podsOnNode(ds, node));
-      for (const pod of pods.filter((p) => !p.deleting && !isNew(p))) await deletePod(deps, ds, pod);
+      const { pods } = await deps.fleet.podsOnNode(ds, node);
+      await deleteOld(pods.filter((p) => !p.deleting && !isNew(p)));
     }
-    void namespace;
     return finish('updated');
   };
-}
-
-async function deletePod(deps: NodeJobDeps, ds: string, pod: FleetPod): Promise<void> {
-  if (await deps.fleet.deletePod(ds, pod.name)) {
-    await deps.state.recordEvent(ds, {
-      type: 'Normal',
-      reason: 'SuccessfulDelete',
-      message: `Deleted pod: ${pod.name}`,
-      from: 'daemonset-controller',
-    });
-  }
 }

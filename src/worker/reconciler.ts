@@ -46,6 +46,14 @@ export interface RolloutMetricsSink {
   removeDaemonSet(daemonSet: string): void;
 }
 
+/** Extension points around the status a reconcile writes (auto-rollback, issue 6). */
+export interface RolloutHook {
+  /** Extra conditions of a DaemonSet (e.g. `AutoRolledBack`), added to the computed ones. */
+  conditions?(desired: DesiredDaemonSet): Promise<Omit<Condition, 'lastTransitionTime'>[]>;
+  /** Sees every status written, with the fleet's pods. Errors are logged; they never fail the reconcile. */
+  observe?(desired: DesiredDaemonSet, status: StoredStatus, pods: readonly FleetPod[]): Promise<void>;
+}
+
 export interface ReconcilerDeps {
   state: RolloutState;
   desired: DesiredStateReader;
@@ -59,6 +67,7 @@ export interface ReconcilerDeps {
   planLockTtlMs?: number;
   /** In-flight entries older than this get their job re-added if it is missing. @defaultValue 10000 */
   orphanAfterMs?: number;
+  hook?: RolloutHook;
 }
 
 export type ReconcileOutcome =
@@ -212,6 +221,14 @@ export class Reconciler {
       for (const d of directDeletes) await this.deletePod(ds, d.pod, d.reason, snapshot.pods);
     }
 
+    // Nodes that still need this revision but got no update yet (budget, pause): while there are
+    // none, finishing node jobs need not re-plan at once (see NodeJobDeps.requestReconcile).
+    const busy = new Set([...inflight.keys(), ...jobs.keys()]);
+    const hasNew = new Set(snapshot.pods.filter((p) => p.revision === H && !p.deleting).map((p) => p.node));
+    let waiting = 0;
+    for (const node of eligible) if (!hasNew.has(node) && !busy.has(node)) waiting++;
+    await state.setWaiting(ds, waiting + (plan.delete.length > 0 && jobs.size === 0 ? 1 : 0));
+
     const status = await this.writeStatus(desired, {
       snapshotPods: snapshot.pods,
       nodes: snapshot.nodes,
@@ -323,6 +340,7 @@ export class Reconciler {
       unavailableNodes: unavailableNodeNames(observed.nodes, observed.snapshotPods, desired, now),
       desired,
       source: await this.deps.desired.sourceCondition(),
+      extra: await this.hookConditions(desired),
     });
 
     const currentRevision = complete
@@ -350,7 +368,21 @@ export class Reconciler {
       etaSeconds,
       deadlineExceeded: conditions.some((c) => c.reason === 'ProgressDeadlineExceeded'),
     });
+    try {
+      await this.deps.hook?.observe?.(desired, status, observed.snapshotPods);
+    } catch (err) {
+      this.deps.logger.warn({ daemonSet: ds, err: (err as Error).message }, 'rollout hook failed');
+    }
     return status;
+  }
+
+  private async hookConditions(desired: DesiredDaemonSet): Promise<Omit<Condition, 'lastTransitionTime'>[]> {
+    try {
+      return (await this.deps.hook?.conditions?.(desired)) ?? [];
+    } catch (err) {
+      this.deps.logger.warn({ daemonSet: desired.key, err: (err as Error).message }, 'rollout hook failed');
+      return [];
+    }
   }
 }
 
@@ -451,6 +483,8 @@ interface ConditionInput {
   unavailableNodes: string[];
   desired: DesiredDaemonSet;
   source: { reason: string; message: string; since: number } | undefined;
+  /** Conditions from a {@link RolloutHook}. */
+  extra?: Omit<Condition, 'lastTransitionTime'>[];
 }
 
 function listNodes(nodes: string[], max = 10): string {
@@ -527,6 +561,7 @@ export function buildConditions(input: ConditionInput): Condition[] {
   if (input.source) {
     out.push({ type: 'SourceFetchFailed', status: 'True', reason: input.source.reason, message: input.source.message });
   }
+  out.push(...(input.extra ?? []));
 
   return out.map((c) => {
     const before = input.previous.find((p) => p.type === c.type);

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { NodeInput } from '../domain/plan.js';
 import type { DaemonSetStatusView, DaemonSetView, EventView, HistoryEntry } from '../domain/views.js';
 import type { FleetDriver, FleetPod, TimelineEntry, TimelineQuery } from '../fleet/driver.js';
+import type { GitOpsApi } from '../gitops/types.js';
 import type { ControlPlane, DaemonSetRef, SyncTrigger } from './control-plane.js';
 import type { DesiredDaemonSet, DesiredStateReader } from './desired-state.js';
 import type { RolloutState, StoredStatus } from './rollout-state.js';
@@ -20,6 +21,8 @@ export interface RedisControlPlaneDeps {
   requestReconcile(daemonSet: string, reason: string): Promise<void>;
   /** True once the first Git sync of this process finished. */
   synced(): boolean;
+  /** Git-written changes (issue 6); absent: the routes answer 501. */
+  gitOps?: GitOpsApi;
 }
 
 const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
@@ -83,6 +86,10 @@ export function toView(desired: DesiredDaemonSet, status: StoredStatus | undefin
 
 export class RedisControlPlane implements ControlPlane {
   constructor(private readonly deps: RedisControlPlaneDeps) {}
+
+  get gitOps(): GitOpsApi | undefined {
+    return this.deps.gitOps;
+  }
 
   async listDaemonSets(namespace?: string): Promise<DaemonSetView[]> {
     const keys = (await this.deps.desired.list()).filter((k) => !namespace || k.startsWith(`${namespace}/`));

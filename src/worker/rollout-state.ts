@@ -184,6 +184,60 @@ export class RolloutState {
     });
   }
 
+  /**
+   * Ends a node update in one round trip: removes the in-flight entry if it is still this job's,
+   * records the events the job produced and (when given) its duration.
+   */
+  async finishNodeUpdate(
+    ds: string,
+    node: string,
+    jobId: string,
+    events: Omit<EventView, 'ts'>[],
+    durationMs?: number,
+  ): Promise<{ removed: boolean; inflightLeft: number; waiting: number }> {
+    const pipeline = this.redis.pipeline();
+    pipeline.eval(FINISH_NODE, 1, this.keys.inflight(ds), node, jobId);
+    pipeline.hlen(this.keys.inflight(ds));
+    pipeline.get(this.keys.waiting(ds));
+    const now = String(Date.now());
+    for (const e of events) {
+      pipeline.xadd(
+        this.keys.events(ds),
+        'MAXLEN',
+        '~',
+        EVENT_STREAM_MAXLEN,
+        '*',
+        'type',
+        e.type,
+        'reason',
+        e.reason,
+        'message',
+        e.message,
+        'from',
+        e.from,
+        'ts',
+        now,
+      );
+    }
+    if (durationMs !== undefined) {
+      pipeline.rpush(this.keys.durations(ds), String(Math.round(durationMs)));
+      pipeline.ltrim(this.keys.durations(ds), -50, -1);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    return {
+      removed: results[0]?.[1] === 1,
+      inflightLeft: Number(results[1]?.[1] ?? 0),
+      // Unknown (no reconcile wrote it yet) counts as work waiting.
+      waiting: results[2]?.[1] === null ? 1 : Number(results[2]?.[1] ?? 1),
+    };
+  }
+
+  /** How many nodes still need the update revision but have no node job (written by each reconcile). */
+  async setWaiting(ds: string, count: number): Promise<void> {
+    await this.redis.set(this.keys.waiting(ds), String(count));
+  }
+
   /** Keeps the last 50 node-update durations of a DaemonSet, for the ETA. */
   async recordNodeDuration(ds: string, ms: number): Promise<void> {
     await this.redis
@@ -199,6 +253,12 @@ export class RolloutState {
 
   /** Removes everything the worker keeps for a DaemonSet that left Git. */
   async forget(ds: string): Promise<void> {
-    await this.redis.del(this.keys.inflight(ds), this.keys.status(ds), this.keys.paused(ds), this.keys.durations(ds));
+    await this.redis.del(
+      this.keys.inflight(ds),
+      this.keys.status(ds),
+      this.keys.paused(ds),
+      this.keys.durations(ds),
+      this.keys.waiting(ds),
+    );
   }
 }

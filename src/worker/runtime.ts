@@ -24,6 +24,9 @@ import {
 import type { SyncTrigger } from './control-plane.js';
 import type { NodeJobRequest, Reconciler } from './reconciler.js';
 
+/** `now`: the rollout may be done; `soon`: nodes wait for budget; `refresh`: only the status is stale. */
+export type ReconcileUrgency = 'now' | 'soon' | 'refresh';
+
 export interface SourceSyncResult {
   /** DaemonSets whose desired state or revision changed, or that were deleted. */
   changed: string[];
@@ -52,6 +55,11 @@ export interface RuntimeOptions {
   lockDurationMs?: number;
 }
 
+const WATCHDOG_INTERVAL_MS = 5000;
+const RECONCILE_DEBOUNCE_MS = 15;
+const RECONCILE_DEBOUNCE_MAX_MS = 1000;
+const STATUS_REFRESH_MS = 1000;
+
 const NODE_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
   // Failed ids must not block a later re-plan of the same node (BullMQ keeps ids of failed jobs).
@@ -65,6 +73,11 @@ export class WorkerRuntime {
   readonly reconcileQueue: Queue<ReconcileJobData>;
   readonly nodeQueue: Queue<NodeJobData>;
   private readonly workers: Worker[] = [];
+  private watchdog?: NodeJS.Timeout;
+  private readonly debounced = new Map<string, NodeJS.Timeout>();
+  /** Milliseconds the last reconcile of each DaemonSet took in this replica. */
+  private readonly reconcileCost = new Map<string, number>();
+  private readonly lastRefresh = new Map<string, number>();
 
   constructor(private readonly opts: RuntimeOptions) {
     const base = { connection: opts.connection, prefix: opts.bullPrefix };
@@ -86,11 +99,12 @@ export class WorkerRuntime {
       stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
       maxStalledCount: 50,
     };
-    await this.syncQueue.upsertJobScheduler(
-      SCHEDULER_POLL,
-      { every: opts.pollIntervalMs },
-      { name: JOB_SYNC, data: { trigger: { reason: 'poll' } } },
-    );
+    await this.ensurePollScheduler();
+    // Self-healing: if the prefix's keys were wiped (or the scheduler removed), put the poll back.
+    this.watchdog = setInterval(() => {
+      this.ensurePollScheduler().catch((err: unknown) => opts.logger.warn({ err }, 'poll scheduler check failed'));
+    }, WATCHDOG_INTERVAL_MS);
+    this.watchdog.unref();
 
     this.workers.push(
       new Worker<SyncJobData>(QUEUE_GIT_SYNC, (job, token) => this.runSync(job, token), {
@@ -116,6 +130,15 @@ export class WorkerRuntime {
     await this.requestSync({ reason: 'startup' });
   }
 
+  private async ensurePollScheduler(): Promise<void> {
+    if (await this.syncQueue.getJobScheduler(SCHEDULER_POLL)) return;
+    await this.syncQueue.upsertJobScheduler(
+      SCHEDULER_POLL,
+      { every: this.opts.pollIntervalMs },
+      { name: JOB_SYNC, data: { trigger: { reason: 'poll' } } },
+    );
+  }
+
   /** Coalesces: while a sync runs, further requests collapse into one more sync of the newest tip. */
   async requestSync(trigger: SyncTrigger): Promise<void> {
     await this.syncQueue.add(
@@ -123,6 +146,39 @@ export class WorkerRuntime {
       { trigger },
       { deduplication: { id: SYNC_DEDUP_ID, keepLastIfActive: true }, removeOnComplete: true, removeOnFail: 100 },
     );
+  }
+
+  /**
+   * For node jobs finishing by the thousand: at most one reconcile request per DaemonSet per
+   * debounce window from this replica (trailing edge, so the last finish is never lost; a replica
+   * killed in between leaves it to the poll). The window grows with what a reconcile of that
+   * DaemonSet costs (twice its last duration), so a 10,000-node plan is not redone per node.
+   */
+  requestReconcileSoon(daemonSet: string, reason: string, urgency: ReconcileUrgency = 'soon'): Promise<void> {
+    if (urgency === 'refresh') {
+      // Status refresh only: at most once a second per DaemonSet from this replica.
+      const last = this.lastRefresh.get(daemonSet) ?? 0;
+      if (performance.now() - last < STATUS_REFRESH_MS || this.debounced.has(daemonSet)) return Promise.resolve();
+      this.lastRefresh.set(daemonSet, performance.now());
+    }
+    if (!this.debounced.has(daemonSet)) {
+      const timer = setTimeout(
+        () => {
+          this.debounced.delete(daemonSet);
+          this.requestReconcile(daemonSet, reason).catch((err: unknown) =>
+            this.opts.logger.warn({ err, daemonSet }, 'could not request a reconcile'),
+          );
+        },
+        urgency === 'now'
+          ? RECONCILE_DEBOUNCE_MS
+          : Math.min(
+              RECONCILE_DEBOUNCE_MAX_MS,
+              Math.max(RECONCILE_DEBOUNCE_MS, 2 * (this.reconcileCost.get(daemonSet) ?? 0)),
+            ),
+      );
+      this.debounced.set(daemonSet, timer);
+    }
+    return Promise.resolve();
   }
 
   async requestReconcile(daemonSet: string, reason: string, delayMs = 0): Promise<void> {
@@ -172,7 +228,9 @@ export class WorkerRuntime {
   }
 
   private async runReconcile(job: Job<ReconcileJobData>, token?: string): Promise<unknown> {
+    const started = performance.now();
     const outcome = await this.opts.reconciler.reconcile(job.data.daemonSet);
+    if (outcome.kind !== 'locked') this.reconcileCost.set(job.data.daemonSet, performance.now() - started);
     this.opts.onReconcile?.(outcome.kind);
     if (outcome.kind === 'locked') {
       await job.moveToDelayed(Date.now() + 100, token);
@@ -197,6 +255,8 @@ export class WorkerRuntime {
 
   /** Stops taking jobs, lets active ones finish (bounded by the caller), then closes queues. */
   async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    for (const timer of this.debounced.values()) clearTimeout(timer);
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([this.syncQueue.close(), this.reconcileQueue.close(), this.nodeQueue.close()]);
   }

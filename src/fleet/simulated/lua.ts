@@ -210,6 +210,39 @@ end
 return { now, entries }
 `;
 
+/** The body of createPod as a Lua function (ARGV as documented there), shared with convergeNode. */
+const CREATE_POD_FN = `
+local function createPod()
+  local ds, node, name = ARGV[3], ARGV[4], ARGV[5]
+  local idemKey = idempotencyKey(ARGV[8])
+  local previous = redis.call('GET', idemKey)
+  if previous then
+    local last = cjson.decode(previous)
+    local current = redis.call('HGET', podsKey(last.daemonSet), last.name)
+    if current and cjson.decode(current).idempotencyKey == ARGV[8] then return 0, current end
+    return 0, previous
+  end
+  if redis.call('HEXISTS', nodesKey, node) == 0 then return -1, '' end
+  local key = podsKey(ds)
+  if redis.call('HEXISTS', key, name) == 1 then return -2, '' end
+  local pod = {
+    name = name, node = node, revision = ARGV[6], daemonSet = ds, images = cjson.decode(ARGV[7]),
+    idempotencyKey = ARGV[8], createdAt = now, phase = 'Pending', ready = false,
+  }
+  if ARGV[9] ~= '' then pod.createdBy = ARGV[9] end
+  local delay = tonumber(ARGV[10])
+  local member = memberOf(ds, name)
+  redis.call('HSET', key, name, cjson.encode(pod))
+  redis.call('SADD', daemonSetsKey, ds)
+  redis.call('SADD', nodePodsKey(node), member)
+  if delay >= 0 then redis.call('ZADD', pendingKey, now + delay, member) end
+  redis.call('SET', idemKey, cjson.encode(pod), 'PX', ARGV[11])
+  emit(now, 'created', pod)
+  materialize(now)
+  return 1, redis.call('HGET', key, name)
+end
+`;
+
 /**
  * createPod: atomic and idempotent per idempotency key.
  *   ARGV[3] DaemonSet   ARGV[4] node      ARGV[5] pod name   ARGV[6] revision
@@ -221,33 +254,52 @@ return { now, entries }
  * Events: created (now); ready (now) when the start delay is 0 and the node is ready.
  */
 export const CREATE_POD = `${PRELUDE}
-local ds, node, name = ARGV[3], ARGV[4], ARGV[5]
-local idemKey = idempotencyKey(ARGV[8])
-local previous = redis.call('GET', idemKey)
+${CREATE_POD_FN}
+local code, pod = createPod()
+return { code, pod }
+`;
+
+/**
+ * convergeNode: one DaemonSet's pods on one node brought to one revision in one step (a node
+ * update). Same ARGV as createPod, plus:
+ *   ARGV[12] "1" to delete the DaemonSet's pods of other revisions on the node first (replace)
+ * Output: { code, pod JSON, { deleted pod names } }: 1 created; 0 the key was used before (nothing
+ *   deleted or created); 2 a live pod of that revision is already on the node (returned; others
+ *   deleted if asked); -1 node not found; -2 a live pod of the DaemonSet has that name.
+ * Events: deleted (now) for each pod removed; created/ready as createPod.
+ */
+export const CONVERGE_NODE = `${PRELUDE}
+${CREATE_POD_FN}
+local ds, node, revision = ARGV[3], ARGV[4], ARGV[6]
+local previous = redis.call('GET', idempotencyKey(ARGV[8]))
 if previous then
-  local last = cjson.decode(previous)
-  local current = redis.call('HGET', podsKey(last.daemonSet), last.name)
-  if current and cjson.decode(current).idempotencyKey == ARGV[8] then return { 0, current } end
-  return { 0, previous }
+  local code, pod = createPod()
+  return { code, pod, {} }
 end
-if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '' } end
+if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '', {} } end
+local deleted = {}
+local existing = nil
 local key = podsKey(ds)
-if redis.call('HEXISTS', key, name) == 1 then return { -2, '' } end
-local pod = {
-  name = name, node = node, revision = ARGV[6], daemonSet = ds, images = cjson.decode(ARGV[7]),
-  idempotencyKey = ARGV[8], createdAt = now, phase = 'Pending', ready = false,
-}
-if ARGV[9] ~= '' then pod.createdBy = ARGV[9] end
-local delay = tonumber(ARGV[10])
-local member = memberOf(ds, name)
-redis.call('HSET', key, name, cjson.encode(pod))
-redis.call('SADD', daemonSetsKey, ds)
-redis.call('SADD', nodePodsKey(node), member)
-if delay >= 0 then redis.call('ZADD', pendingKey, now + delay, member) end
-redis.call('SET', idemKey, cjson.encode(pod), 'PX', ARGV[11])
-emit(now, 'created', pod)
-materialize(now)
-return { 1, redis.call('HGET', key, name) }
+local members = redis.call('SMEMBERS', nodePodsKey(node))
+table.sort(members)
+for _, member in ipairs(members) do
+  local podDs, podName = splitMember(member)
+  if podDs == ds then
+    local raw = redis.call('HGET', key, podName)
+    if raw then
+      local pod = cjson.decode(raw)
+      if pod.revision == revision and pod.phase ~= 'Failed' and pod.phase ~= 'Succeeded' then
+        existing = existing or raw
+      elseif ARGV[12] == '1' then
+        removePod(ds, podName, raw, now)
+        deleted[#deleted + 1] = podName
+      end
+    end
+  end
+end
+if existing then return { 2, existing, deleted } end
+local code, pod = createPod()
+return { code, pod, deleted }
 `;
 
 /**

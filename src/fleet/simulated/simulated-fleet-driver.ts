@@ -19,6 +19,8 @@
 import { z } from 'zod';
 import type { NodeInput, PodPhase } from '../../domain/plan.js';
 import type {
+  ConvergeNodeRequest,
+  ConvergeNodeResult,
   CreatePodRequest,
   CreatePodResult,
   FleetDriver,
@@ -32,6 +34,7 @@ import { FleetInputError, FleetStateError, NodeNotFoundError, PodExistsError } f
 import { fleetKeys, type FleetKeys } from './keys.js';
 import {
   CREATE_POD,
+  CONVERGE_NODE,
   DELETE_POD,
   INIT_FLEET,
   READ_FLEET,
@@ -75,6 +78,7 @@ const scripts = {
   readFleet: new RedisScript('readFleet', READ_FLEET),
   readTimeline: new RedisScript('readTimeline', READ_TIMELINE),
   createPod: new RedisScript('createPod', CREATE_POD),
+  convergeNode: new RedisScript('convergeNode', CONVERGE_NODE),
   deletePod: new RedisScript('deletePod', DELETE_POD),
   upsertNode: new RedisScript('upsertNode', UPSERT_NODE),
   setNodeReady: new RedisScript('setNodeReady', SET_NODE_READY),
@@ -154,6 +158,25 @@ export class SimulatedFleetDriver implements FleetDriver {
   }
 
   async createPod(req: CreatePodRequest): Promise<CreatePodResult> {
+    const [code, json] = asTuple(await this.run(scripts.createPod, [], this.createArgs(req)));
+    return { created: code === 1, pod: this.createdPod(req, code, json) };
+  }
+
+  async convergeNode(req: ConvergeNodeRequest): Promise<ConvergeNodeResult> {
+    const args = [...this.createArgs(req), req.deleteOtherRevisions ? '1' : '0'];
+    const result = await this.run(scripts.convergeNode, [], args);
+    if (!Array.isArray(result) || result.length !== 3 || !Array.isArray(result[2])) {
+      throw new FleetStateError('converge node: unexpected script result');
+    }
+    const [code, json] = asTuple(result.slice(0, 2));
+    return {
+      created: code === 1,
+      pod: this.createdPod(req, code === 2 ? 0 : code, json),
+      deleted: result[2] as string[],
+    };
+  }
+
+  private createArgs(req: CreatePodRequest): (string | number)[] {
     checkDaemonSet(req.daemonSet);
     checkName('node', req.node);
     checkName('pod', req.podName);
@@ -167,26 +190,24 @@ export class SimulatedFleetDriver implements FleetDriver {
       throw new FleetInputError('create pod: images must be non-empty strings');
     }
     const delay = this.imageFails(req.images) ? -1 : this.startDelayMs;
-    const result = await this.run(
-      scripts.createPod,
-      [],
-      [
-        req.daemonSet,
-        req.node,
-        req.podName,
-        req.revision,
-        JSON.stringify(req.images),
-        req.idempotencyKey,
-        req.createdBy ?? '',
-        delay,
-        this.idempotencyTtlMs,
-      ],
-    );
-    const [code, json] = asTuple(result);
+    return [
+      req.daemonSet,
+      req.node,
+      req.podName,
+      req.revision,
+      JSON.stringify(req.images),
+      req.idempotencyKey,
+      req.createdBy ?? '',
+      delay,
+      this.idempotencyTtlMs,
+    ];
+  }
+
+  private createdPod(req: CreatePodRequest, code: unknown, json: unknown): FleetPod {
     switch (code) {
       case 1:
       case 0:
-        return { created: code === 1, pod: parsePod(json) };
+        return parsePod(json);
       case -1:
         throw new NodeNotFoundError(req.node);
       case -2:
