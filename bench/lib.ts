@@ -74,7 +74,12 @@ export function commit(dir: string, files: Record<string, string>, message: stri
   return git(dir, ['rev-parse', 'HEAD']);
 }
 
-export function daemonSet(name: string, image: string, maxUnavailable: number | string = 1, namespace = 'default'): string {
+export function daemonSet(
+  name: string,
+  image: string,
+  maxUnavailable: number | string = 1,
+  namespace = 'default',
+): string {
   return `apiVersion: apps/v1
 kind: DaemonSet
 metadata:
@@ -105,7 +110,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

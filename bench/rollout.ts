@@ -21,7 +21,12 @@ export async function bullmqFloorMs(jobs: number, concurrency = NODE_CONCURRENCY
   let done = 0;
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));
-  const worker = new Worker('floor', async () => undefined, { connection, prefix: `{${prefix}}`, concurrency, autorun: false });
+  const worker = new Worker('floor', async () => undefined, {
+    connection,
+    prefix: `{${prefix}}`,
+    concurrency,
+    autorun: false,
+  });
   worker.on('completed', () => {
     if (++done === jobs) finished();
   });
@@ -91,10 +96,15 @@ export async function measureRollout(nodes: number, maxUnavailable: number | str
     await waitFor('rollout of revision 2', async () => rolledOut(await view(), 2), 600_000, 10);
     const ms = performance.now() - started;
     if (process.env.DSCTL_BENCH_DEBUG) {
-      const entries = (await (await fetch(`${worker.url}/api/v1/sim/timeline?sinceTs=${startedAt}`)).json()) as { ts: number; event: string }[];
+      const entries = (await (await fetch(`${worker.url}/api/v1/sim/timeline?sinceTs=${startedAt}`)).json()) as {
+        ts: number;
+        event: string;
+      }[];
       const first = entries.find((e) => e.event === 'deleted');
       const lastReady = entries.filter((e) => e.event === 'ready').at(-1);
-      console.error(`debug: first delete +${first ? first.ts - startedAt : '?'}ms, last ready +${lastReady ? lastReady.ts - startedAt : '?'}ms, status seen +${Math.round(ms)}ms`);
+      console.error(
+        `debug: first delete +${first ? first.ts - startedAt : '?'}ms, last ready +${lastReady ? lastReady.ts - startedAt : '?'}ms, status seen +${Math.round(ms)}ms`,
+      );
     }
     return { ms, nodes };
   } finally {

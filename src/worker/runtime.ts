@@ -49,7 +49,7 @@ export interface RuntimeOptions {
   onReconcile?(result: string): void;
   /** Node jobs one replica runs at once (waiting jobs hold no slot). @defaultValue 50 */
   nodeConcurrency?: number;
-  /** @defaultValue 10 */
+  /** Reconciles one replica runs at once (each may hold a 10,000-node snapshot). @defaultValue 4 */
   reconcileConcurrency?: number;
   /** BullMQ lock duration; a dead replica's jobs are taken over after about this long. @defaultValue 10000 */
   lockDurationMs?: number;
@@ -113,7 +113,7 @@ export class WorkerRuntime {
       }),
       new Worker<ReconcileJobData>(QUEUE_RECONCILE, (job, token) => this.runReconcile(job, token), {
         ...workerBase,
-        concurrency: opts.reconcileConcurrency ?? 10,
+        concurrency: opts.reconcileConcurrency ?? 4,
       }),
       new Worker<NodeJobData>(QUEUE_NODE_UPDATE, (job, token) => opts.processNodeJob(job, token), {
         ...workerBase,
@@ -158,7 +158,9 @@ export class WorkerRuntime {
     if (urgency === 'refresh') {
       // Status refresh only: at most once a second per DaemonSet from this replica.
       const last = this.lastRefresh.get(daemonSet) ?? 0;
-      if (performance.now() - last < STATUS_REFRESH_MS || this.debounced.has(daemonSet)) return Promise.resolve();
+      // Refreshing costs a whole reconcile: with big fleets, refresh less often (10× its cost).
+      const interval = Math.max(STATUS_REFRESH_MS, 10 * (this.reconcileCost.get(daemonSet) ?? 0));
+      if (performance.now() - last < interval || this.debounced.has(daemonSet)) return Promise.resolve();
       this.lastRefresh.set(daemonSet, performance.now());
     }
     if (!this.debounced.has(daemonSet)) {
