@@ -530,21 +530,22 @@ export function buildConditions(input: ConditionInput): Condition[] {
         },
   );
 
-  if (!input.complete && !input.paused && stuckFor > 30_000) {
-    const external = input.unavailableNodes.filter((n) => !input.inflightNodes.includes(n));
+  const external = input.unavailableNodes.filter((n) => !input.inflightNodes.includes(n));
+  if (!input.complete && !input.paused && input.inflightNodes.length === 0 && external.length > 0) {
+    // Nothing of ours is in flight, yet nodes are unavailable: they hold the budget; say which.
+    out.push({
+      type: 'Stalled',
+      status: 'True',
+      reason: 'BudgetExhausted',
+      message: `nodes unavailable for other reasons use up the budget: ${listNodes(external)}`,
+    });
+  } else if (!input.complete && !input.paused && stuckFor > 30_000) {
     if (input.inflightNodes.length > 0) {
       out.push({
         type: 'Stalled',
         status: 'True',
         reason: 'NewPodsNotAvailable',
         message: `new pods not available after ${Math.round(stuckFor / 1000)}s on ${listNodes(input.inflightNodes)}; budget in use`,
-      });
-    } else if (external.length > 0) {
-      out.push({
-        type: 'Stalled',
-        status: 'True',
-        reason: 'BudgetExhausted',
-        message: `nodes unavailable for other reasons use up maxUnavailable: ${listNodes(external)}`,
       });
     }
   }
