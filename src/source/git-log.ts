@@ -86,3 +86,21 @@ export function parseCatFileBatch(output: Buffer): Map<string, string> {
   }
   return out;
 }
+
+/**
+ * Whether `cursor` is on the first-parent chain of `head`, read from an unfiltered
+ * `log --first-parent --reverse cursor..head` (the walk stops at the first commit reachable from
+ * the cursor, so the chain continues from the cursor exactly when the oldest listed commit's first
+ * parent is the cursor; an empty walk means `head` is behind the cursor). `undefined` when the
+ * output is not such a chain (the caller falls back to asking git).
+ */
+export function firstParentVerdict(
+  chain: readonly Pick<CommitChanges, 'commit' | 'parents'>[],
+  cursor: string,
+  head: string,
+): 'descendant' | 'diverged' | undefined {
+  if (chain.length === 0) return cursor === head ? 'descendant' : 'diverged';
+  if (chain[chain.length - 1]!.commit !== head) return undefined;
+  for (let i = 1; i < chain.length; i++) if (chain[i]!.parents[0] !== chain[i - 1]!.commit) return undefined;
+  return chain[0]!.parents[0] === cursor ? 'descendant' : 'diverged';
+}

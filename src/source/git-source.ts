@@ -28,6 +28,13 @@ export interface CommitChanges {
 /** Whether `cursor` is still on the first-parent chain of the new head. */
 export type CursorCheck = 'descendant' | 'diverged' | 'unknown';
 
+/** {@link GitSource.changesSince}: the cursor check and, for a descendant, the new commits. */
+export interface ChangesSince {
+  readonly check: CursorCheck;
+  /** `listChanges(cursor, head, path)` when `check` is `descendant`, else empty. */
+  readonly commits: CommitChanges[];
+}
+
 export interface GitSource {
   /** The repository address with credentials redacted, for messages. */
   readonly displayUrl: string;
@@ -45,6 +52,13 @@ export interface GitSource {
    * oldest first, that changes something under `path`, with its changed files. One git process.
    */
   listChanges(from: string | null, to: string, path: string): Promise<CommitChanges[]>;
-  /** Contents of the given blobs as UTF-8 text. One `git cat-file --batch` process per call. */
+  /**
+   * Optional: `checkCursor(cursor, head)` and, when `descendant`, `listChanges(cursor, head, path)`
+   * in one walk. {@link GitSync} uses it when present.
+   */
+  changesSince?(cursor: string, head: string, path: string): Promise<ChangesSince>;
+  /** Contents of the given blobs as UTF-8 text (missing blobs are left out). */
   readBlobs(blobs: readonly string[]): Promise<Map<string, string>>;
+  /** Optional: releases long-lived resources (child processes); the source stays usable. */
+  close?(): Promise<void>;
 }

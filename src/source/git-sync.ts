@@ -2,10 +2,12 @@
  * Turns the first-parent commit chain of a branch into per-DaemonSet revision histories, desired
  * objects and errors, incrementally, with the state in a {@link HistoryStore}.
  *
- * One `sync()` = one fetch; when the head moved, one `git log --raw` for all new commits, one
- * `git cat-file --batch` per window of blobs, a parse of each changed manifest file only, and one
- * atomic store commit guarded by the cursor. Work grows with the size of the change, not of the
- * repository (store reads are keyed by the changed files and the DaemonSets they name).
+ * One `sync()` = one fetch; when the head moved, one `git log --raw` for all new commits (which also
+ * checks that the cursor is on the head's first-parent chain, when the source offers
+ * `changesSince`), one `git cat-file --batch` read per window of blobs, a parse of each changed
+ * manifest file only, and one atomic store commit guarded by the cursor. Work grows with the size
+ * of the change, not of the repository (store reads are keyed by the changed files and the
+ * DaemonSets they name).
  *
  * Assumptions:
  * - Only `*.yaml|*.yml|*.json` files under `path` are manifests; one DaemonSet per `namespace/name`.
@@ -32,7 +34,7 @@ import type {
   StoreCommit,
 } from '../revision/store.js';
 import { GitSourceError } from './errors.js';
-import type { CommitChanges, GitSource } from './git-source.js';
+import type { CommitChanges, CursorCheck, GitSource } from './git-source.js';
 import {
   EMPTY_MANIFEST_FILE,
   isManifestPath,
@@ -219,17 +221,24 @@ export class GitSync {
     }
 
     let reason: RebuildReason | undefined;
+    let commits: CommitChanges[] | undefined;
     if (previousCursor !== null) {
       if (!sameSource) reason = 'SourceChanged';
       else if (!COMMIT_ID.test(previousCursor)) reason = 'CursorUnknown';
       else {
-        const check = await this.source.checkCursor(previousCursor, head);
+        let check: CursorCheck;
+        if (this.source.changesSince) {
+          // One walk: the cursor check and, on a fast-forward, the new commits.
+          const since = await this.source.changesSince(previousCursor, head, this.path);
+          check = since.check;
+          if (check === 'descendant') commits = since.commits;
+        } else check = await this.source.checkCursor(previousCursor, head);
         if (check === 'diverged') reason = 'ForcePushed';
         else if (check === 'unknown') reason = 'CursorUnknown';
       }
     }
     const reset = previousCursor === null || reason !== undefined;
-    const commits = await this.source.listChanges(reset ? null : previousCursor, head, this.path);
+    commits ??= await this.source.listChanges(reset ? null : previousCursor, head, this.path);
 
     const ws = new Workspace(this.store, reset);
     await ws.loadPending();

@@ -1,7 +1,18 @@
 /**
- * {@link GitSource} on simple-git: a bare clone in a data directory, fetched on every poll and
- * read with plumbing commands only (`rev-list`, `log --raw -z`, `cat-file --batch`), so reads take
- * no index lock and cost one process each, whatever the number of files or commits.
+ * {@link GitSource} on git: a bare clone in a data directory, fetched on every poll and read with
+ * plumbing commands only (`log --raw -z`, `cat-file --batch`), so reads take no index lock and cost
+ * one process each, whatever the number of files or commits.
+ *
+ * Latency of an incremental sync (a push webhook waits for it): simple-git runs only the commands
+ * that touch the network or create the clone (`clone`, `init`, `fetch`, `ls-remote`); the hot reads
+ * run git directly (git-process.ts). One `git log` walk of `cursor..head` both checks the cursor and
+ * lists the new commits ({@link SimpleGitSource.changesSince}); blobs are read, and the fetched head
+ * peeled, by one long-lived `git cat-file --batch` per source ({@link SimpleGitSource.close} stops
+ * it); the head is read from the ref files instead of `git rev-parse`. A repository on this machine
+ * is cloned with `--shared`, so its new commits are already readable from the clone: after the
+ * first fetch of the process its branch ref is read straight from its files (`git fetch` only when
+ * that is not possible). Incremental sync of one new commit: one git process for a local
+ * repository, two (`fetch`, `log`) for a remote one.
  *
  * Safety (ecosystem.md §3): the URL, branch and path are validated; path arguments come after
  * `--`; the child environment is an explicit allow-list (never a spread of `process.env`) with
@@ -15,8 +26,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import { GitSourceError } from './errors.js';
-import { LOG_FORMAT, parseCatFileBatch, parseLogOutput } from './git-log.js';
-import type { CommitChanges, CursorCheck, GitSource } from './git-source.js';
+import { firstParentVerdict, LOG_FORMAT, parseCatFileBatch, parseLogOutput } from './git-log.js';
+import { CatFileBatch, runGit, type GitRunOptions } from './git-process.js';
+import { readBranchRef, sharedSourceGitDir } from './git-refs.js';
+import type { ChangesSince, CommitChanges, CursorCheck, GitSource } from './git-source.js';
 import { redactUrl, sanitizeMessage, urlSecrets } from './redact.js';
 import { validateBranch, validateCommit, validatePath, validateRepoUrl } from './validate.js';
 
@@ -71,8 +84,12 @@ export class SimpleGitSource implements GitSource {
   private readonly token?: string;
   private readonly sshCommand?: string;
   private initialized = false;
+  /** A local repository cloned with `--shared`: its git dir, whose branch ref later fetches read. */
+  private sharedGitDir?: string;
   /** Serialises writers (init, fetch) on this clone. */
   private writeLock: Promise<unknown> = Promise.resolve();
+  /** The long-lived object reader (blobs, peeling the head). */
+  private readonly batch: CatFileBatch;
 
   constructor(options: SimpleGitSourceOptions) {
     this.url = validateRepoUrl(options.url);
@@ -85,6 +102,12 @@ export class SimpleGitSource implements GitSource {
     this.sshCommand = options.sshCommand;
     this.secrets = [...urlSecrets(this.url)];
     if (this.token) this.secrets.push(this.token, basicAuth(this.token));
+    this.batch = new CatFileBatch(this.readOptions());
+  }
+
+  /** Stops the long-lived `git cat-file --batch` process (call on shutdown; the source stays usable). */
+  async close(): Promise<void> {
+    await this.batch.close();
   }
 
   async fetch(): Promise<string> {
@@ -99,7 +122,7 @@ export class SimpleGitSource implements GitSource {
     if (cursor === head) return 'descendant';
     let out: string;
     try {
-      out = await this.git().raw(['rev-list', '--first-parent', '--reverse', '--parents', `${cursor}..${head}`]);
+      out = await this.read(['rev-list', '--first-parent', '--reverse', '--parents', `${cursor}..${head}`]);
     } catch (err) {
       if (!(await this.commitExists(cursor))) return 'unknown';
       throw this.wrap('rev-list', err);
@@ -117,26 +140,11 @@ export class SimpleGitSource implements GitSource {
     // A directory is selected with `--relative=<dir>/` rather than a pathspec: git then diffs only
     // that subtree, several times faster than matching a pathspec against every entry of a large
     // directory. Commits that do not touch it come back without files and are dropped here.
-    const asDirectory = pathspec !== '' && !/\.(ya?ml|json)$/i.test(pathspec);
-    const args = [
-      'log',
-      '--first-parent',
-      '--diff-merges=first-parent',
-      '--reverse',
-      '--raw',
-      '--no-abbrev',
-      '--no-renames',
-      '--no-color',
-      '-z',
-      `--format=${LOG_FORMAT}`,
-      ...(asDirectory ? [`--relative=${pathspec}/`] : []),
-      range,
-      '--',
-      ...(pathspec !== '' && !asDirectory ? [pathspec] : []),
-    ];
+    const asDirectory = pathspec !== '' && !isFilePath(pathspec);
+    const args = logArgs(asDirectory ? pathspec : '', range, pathspec !== '' && !asDirectory ? [pathspec] : []);
     let commits: CommitChanges[];
     try {
-      commits = parseLogOutput(await this.git().raw(args));
+      commits = parseLogOutput(await this.read(args));
     } catch (err) {
       throw this.wrap('log', err);
     }
@@ -146,19 +154,72 @@ export class SimpleGitSource implements GitSource {
       .map((c) => ({ ...c, files: c.files.map((f) => ({ ...f, path: `${pathspec}/${f.path}` })) }));
   }
 
+  /**
+   * One `git log` of `cursor..head` without path limiting (so the whole first-parent chain comes
+   * back, see {@link firstParentVerdict}), its changes then filtered to `path`. Output that is not
+   * a plain chain ending at `head` falls back to {@link checkCursor} and {@link listChanges}.
+   */
+  async changesSince(cursor: string, head: string, path: string): Promise<ChangesSince> {
+    validateCommit(cursor);
+    validateCommit(head);
+    const pathspec = validatePath(path);
+    if (cursor === head) return { check: 'descendant', commits: [] };
+    // A file is selected from its directory's diff (a pathspec would hide commits of the chain).
+    const file = pathspec !== '' && isFilePath(pathspec);
+    const slash = pathspec.lastIndexOf('/');
+    const relative = file ? (slash < 0 ? '' : pathspec.slice(0, slash)) : pathspec;
+    const name = file ? pathspec.slice(slash + 1) : '';
+    let chain: CommitChanges[];
+    try {
+      chain = parseLogOutput(await this.read(logArgs(relative, `${cursor}..${head}`, [])));
+    } catch (err) {
+      if (!(await this.commitExists(cursor))) return { check: 'unknown', commits: [] };
+      throw this.wrap('log', err);
+    }
+    const verdict = firstParentVerdict(chain, cursor, head);
+    if (verdict === undefined) {
+      const check = await this.checkCursor(cursor, head);
+      return { check, commits: check === 'descendant' ? await this.listChanges(cursor, head, pathspec) : [] };
+    }
+    if (verdict === 'diverged') return { check: 'diverged', commits: [] };
+    if (pathspec === '') return { check: 'descendant', commits: chain };
+    const commits: CommitChanges[] = [];
+    for (const c of chain) {
+      const files = file ? c.files.filter((f) => f.path === name || f.path.startsWith(`${name}/`)) : c.files;
+      if (files.length === 0) continue;
+      commits.push({
+        ...c,
+        files: relative === '' ? files : files.map((f) => ({ ...f, path: `${relative}/${f.path}` })),
+      });
+    }
+    return { check: 'descendant', commits };
+  }
+
   async readBlobs(blobs: readonly string[]): Promise<Map<string, string>> {
     const ids = [...new Set(blobs)];
     if (ids.length === 0) return new Map();
     for (const id of ids) validateCommit(id);
-    const input = `${ids.join('\n')}\n`;
-    // A dedicated instance whose stdin is the list of ids: one process for all blobs.
-    const git = simpleGit({ ...this.options(this.readTimeoutMs), input: () => input });
-    this.applyEnv(git);
+    const out = new Map<string, string>();
+    let missing = ids;
     try {
-      return parseCatFileBatch(await git.binaryCatFile(['--batch']));
+      const found = await this.batch.get(ids);
+      missing = ids.filter((id, i) => {
+        const object = found[i];
+        if (object) out.set(id, object.data.toString('utf8'));
+        return !object;
+      });
+    } catch {
+      // The long-lived reader failed (the next call starts a new one): a one-off process below.
+    }
+    if (missing.length === 0) return out;
+    // Also for ids it reported missing: a fresh process sees the object store as it is now.
+    try {
+      const fresh = parseCatFileBatch(await this.readRaw(['cat-file', '--batch'], `${missing.join('\n')}\n`));
+      for (const [id, text] of fresh) out.set(id, text);
     } catch (err) {
       throw this.wrap('cat-file', err);
     }
+    return out;
   }
 
   /** The remote's default branch (`HEAD` symref), for a CLI given no `--branch`. */
@@ -186,16 +247,37 @@ export class SimpleGitSource implements GitSource {
       if (!this.initialized) {
         await this.initClone();
         this.initialized = true;
+        if (localRepoPath(this.url) !== undefined) this.sharedGitDir = await sharedSourceGitDir(this.dir);
+      } else if (this.sharedGitDir !== undefined) {
+        // The clone borrows the repository's objects: its branch ref is all a fetch would bring.
+        const head = await this.headAt(this.sharedGitDir);
+        if (head !== undefined) return head;
       }
       const ref = `refs/heads/${this.branch}`;
       const git = simpleGit(this.options(this.networkTimeoutMs));
       this.applyEnv(git);
       // `--verbose`: simple-git waits 50 ms more after a command that printed nothing.
       await git.raw(['fetch', '--no-tags', '--force', '--verbose', '--no-progress', '--', this.url, `+${ref}:${ref}`]);
-      const head = (await this.git().raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
-      return validateCommit(head);
+      const head = await this.headAt(this.dir);
+      if (head !== undefined) return head;
+      return validateCommit((await this.read(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim());
     } catch (err) {
       throw this.wrap('fetch', err);
+    }
+  }
+
+  /**
+   * The commit the branch points to in `gitDir`, from its ref files, peeled (and so checked to be
+   * readable from the clone) by the long-lived reader: no process spawned. `undefined` when unsure.
+   */
+  private async headAt(gitDir: string): Promise<string | undefined> {
+    const id = await readBranchRef(gitDir, this.branch);
+    if (id === undefined) return undefined;
+    try {
+      const [object] = await this.batch.get([`${id}^{commit}`]);
+      return object?.type === 'commit' && COMMIT_ID.test(object.oid) ? object.oid : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -221,11 +303,25 @@ export class SimpleGitSource implements GitSource {
 
   private async commitExists(commit: string): Promise<boolean> {
     try {
-      await this.git().raw(['cat-file', '-e', `${commit}^{commit}`]);
+      await this.readRaw(['cat-file', '-e', `${commit}^{commit}`]);
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** A read-only git command in the clone, without simple-git (see git-process.ts). */
+  private async read(args: readonly string[]): Promise<string> {
+    return (await this.readRaw(args)).toString('utf8');
+  }
+
+  private readRaw(args: readonly string[], input?: string): Promise<Buffer> {
+    return runGit(args, { ...this.readOptions(), ...(input !== undefined ? { input } : {}) });
+  }
+
+  /** Reads need no credentials: neither the token nor the SSH command reaches these processes. */
+  private readOptions(): GitRunOptions {
+    return { cwd: this.dir, env: childEnv(), config: READ_CONFIG, stallTimeoutMs: this.readTimeoutMs };
   }
 
   private git(): SimpleGit {
@@ -259,6 +355,33 @@ export class SimpleGitSource implements GitSource {
     if (message === '') message = 'git failed';
     return new GitSourceError(`git ${operation} ${this.displayUrl}`, message);
   }
+}
+
+const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** Whether a validated path names a manifest file rather than a directory. */
+function isFilePath(pathspec: string): boolean {
+  return /\.(ya?ml|json)$/i.test(pathspec);
+}
+
+/** `git log` of the first-parent chain with raw changes; `relative` limits the diff to a directory. */
+function logArgs(relative: string, range: string, pathspecs: readonly string[]): string[] {
+  return [
+    'log',
+    '--first-parent',
+    '--diff-merges=first-parent',
+    '--reverse',
+    '--raw',
+    '--no-abbrev',
+    '--no-renames',
+    '--no-color',
+    '-z',
+    `--format=${LOG_FORMAT}`,
+    ...(relative !== '' ? [`--relative=${relative}/`] : []),
+    range,
+    '--',
+    ...pathspecs,
+  ];
 }
 
 /** Child environment built from an allow-list, plus the variables git needs to never prompt. */

@@ -108,7 +108,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     prefix: config.prefix,
     writer: gitOps.service,
     recordEvent: (key, event) => state.recordEvent(key, event),
-    requestReconcile: (key, reason, delayMs) => runtime.requestReconcile(key, reason, delayMs),
+    requestReconcile: (key, reason) => runtime.requestReconcile(key, reason),
     requestSync: (trigger) => runtime.requestSync(trigger),
     logger,
   });
@@ -148,7 +148,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       const token = await state.acquireLock(keys.gitLock, GIT_LOCK_TTL_MS);
       if (!token) return 'busy';
       try {
-        const result = await gitSync.sync();
+        // A push (webhook) or an explicit request (API/CLI) fetches now, even while polls back off after failures.
+        const result = await gitSync.sync({ force: trigger.reason === 'webhook' || trigger.reason === 'api' });
         synced = true;
         if (result.rebuilt) logger.warn({ reason: result.reason, head: result.head }, 'history rebuilt from Git');
         if (result.outcome === 'fetch-failed') logger.warn({ message: result.condition.message }, 'git fetch failed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Condition } from '../../../src/domain/views.js';
 import type { FleetPod } from '../../../src/fleet/driver.js';
 import { buildConditions, estimateEtaSeconds, overlayInflight } from '../../../src/worker/reconciler.js';
 import type { DesiredDaemonSet } from '../../../src/worker/desired-state.js';
@@ -82,46 +83,41 @@ describe('buildConditions', () => {
     desired,
     source: undefined,
   };
-  const find = (cs: { type: string }[], type: string) => cs.find((c) => c.type === type);
+  const find = (cs: Condition[], type: string): Condition => {
+    const found = cs.find((c) => c.type === type);
+    assert.ok(found, `no ${type} condition`);
+    return found;
+  };
 
   test('nodes down for other reasons that hold the budget are named at once', () => {
     const cs = buildConditions({ ...base, unavailableNodes: ['node-3'] });
-    const stalled = find(cs, 'Stalled') as { reason: string; message: string };
+    const stalled = find(cs, 'Stalled');
     assert.equal(stalled.reason, 'BudgetExhausted');
     assert.match(stalled.message, /node-3/);
   });
 
   test('a rollout past its progress deadline is Progressing=False and names the stuck nodes', () => {
     const cs = buildConditions({ ...base, deadlineSeconds: 10, lastProgressAt: 80_000, inflightNodes: ['node-1'] });
-    const progressing = find(cs, 'Progressing') as { status: string; reason: string; message: string };
+    const progressing = find(cs, 'Progressing');
     assert.deepEqual([progressing.status, progressing.reason], ['False', 'ProgressDeadlineExceeded']);
     assert.match(progressing.message, /node-1/);
   });
 
   test('complete, paused and manifest errors', () => {
-    assert.equal(
-      (find(buildConditions({ ...base, complete: true }), 'Progressing') as { reason: string }).reason,
-      'RolloutComplete',
-    );
-    assert.equal(
-      (find(buildConditions({ ...base, paused: true }), 'Progressing') as { reason: string }).reason,
-      'Paused',
-    );
+    assert.equal(find(buildConditions({ ...base, complete: true }), 'Progressing').reason, 'RolloutComplete');
+    assert.equal(find(buildConditions({ ...base, paused: true }), 'Progressing').reason, 'Paused');
     const withError = {
       ...base,
       desired: {
         errors: [{ commit: 'abcdef0123', file: 'ds.yaml', line: 3, column: 5, message: 'bad' }],
       } as unknown as DesiredDaemonSet,
     };
-    assert.match(
-      (find(buildConditions(withError), 'ManifestInvalid') as { message: string }).message,
-      /ds\.yaml:3:5: bad/,
-    );
+    assert.match(find(buildConditions(withError), 'ManifestInvalid').message, /ds\.yaml:3:5: bad/);
   });
 
   test('lastTransitionTime moves only when the status changes', () => {
     const first = buildConditions({ ...base, complete: true });
     const again = buildConditions({ ...base, complete: true, previous: first, now: 200_000 });
-    assert.equal(find(again, 'Progressing')!.lastTransitionTime, find(first, 'Progressing')!.lastTransitionTime);
+    assert.equal(find(again, 'Progressing').lastTransitionTime, find(first, 'Progressing').lastTransitionTime);
   });
 });
