@@ -64,7 +64,14 @@ if (want('rss')) {
 }
 removeTempDirs();
 
-const targets: [string, (r: Record<string, any>) => number | undefined, string, (v: number) => boolean][] = [
+interface BenchResult {
+  rollout10k?: { ratio: number };
+  webhookToJobMs?: { p50: number };
+  scanRatio?: number;
+  rebuildMs?: number;
+  rssMb?: number;
+}
+const targets: [string, (r: BenchResult) => number | undefined, string, (v: number) => boolean][] = [
   ['rollout10k ratio', (r) => r.rollout10k?.ratio, '≤ 2.0', (v) => v <= 2.0],
   ['webhook p50 ms', (r) => r.webhookToJobMs?.p50, '≤ 50', (v) => v <= 50],
   ['scan ratio', (r) => r.scanRatio, '≤ 1.5', (v) => v <= 1.5],
@@ -76,7 +83,7 @@ if (json) {
 } else {
   const table = new Table({ head: ['measure', 'value', 'target', 'met'] });
   for (const [name, get, target, ok] of targets) {
-    const v = get(result);
+    const v = get(result as BenchResult);
     if (v !== undefined) table.push([name, String(v), target, ok(v) ? 'yes' : 'NO']);
   }
   console.log(table.toString());

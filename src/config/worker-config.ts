@@ -26,6 +26,15 @@ export interface WorkerConfig {
   logLevel: string;
   nodeConcurrency: number;
   lockDurationMs: number;
+  /** Committer of the commits the worker writes (rollback, set image, pause, auto-rollback). */
+  gitAuthorName: string;
+  gitAuthorEmail: string;
+  /** HTTPS token for fetch and push, sent as an `http.extraHeader` (never in a URL or a log). */
+  gitToken?: string;
+  /** SSH private key for fetch and push (`ssh -i PATH -o IdentitiesOnly=yes`). */
+  sshKey?: string;
+  /** Full `GIT_SSH_COMMAND`, when no `sshKey` is given. */
+  gitSshCommand?: string;
 }
 
 /** Flag name → env twin. */
@@ -47,6 +56,11 @@ export const ENV_TWINS: Record<string, string> = {
   logLevel: 'DSCTL_LOG_LEVEL',
   nodeConcurrency: 'DSCTL_NODE_CONCURRENCY',
   lockDuration: 'DSCTL_LOCK_DURATION',
+  gitAuthorName: 'DSCTL_GIT_AUTHOR_NAME',
+  gitAuthorEmail: 'DSCTL_GIT_AUTHOR_EMAIL',
+  gitToken: 'DSCTL_GIT_TOKEN',
+  sshKey: 'DSCTL_SSH_KEY',
+  gitSshCommand: 'GIT_SSH_COMMAND',
 };
 
 const duration = z.string().transform((s, ctx) => {
@@ -86,6 +100,17 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeConcurrency: z.coerce.number().int().positive().default(50),
   lockDuration: duration.default(10_000),
+  gitAuthorName: z
+    .string()
+    .regex(/^[^<>\n\r]+$/, 'must not contain <, > or line breaks')
+    .default('dsctl'),
+  gitAuthorEmail: z
+    .string()
+    .regex(/^[^\s<>@]+@[^\s<>@]+$/, 'must look like an email address')
+    .default('dsctl@localhost'),
+  gitToken: z.string().min(1).optional(),
+  sshKey: z.string().min(1).optional(),
+  gitSshCommand: z.string().min(1).optional(),
 });
 
 export type WorkerFlags = Partial<Record<keyof z.input<typeof schema>, unknown>>;
@@ -128,5 +153,10 @@ export function loadWorkerConfig(flags: WorkerFlags, env: NodeJS.ProcessEnv): Wo
     logLevel: c.logLevel,
     nodeConcurrency: c.nodeConcurrency,
     lockDurationMs: c.lockDuration,
+    gitAuthorName: c.gitAuthorName,
+    gitAuthorEmail: c.gitAuthorEmail,
+    gitToken: c.gitToken,
+    sshKey: c.sshKey,
+    gitSshCommand: c.gitSshCommand,
   });
 }

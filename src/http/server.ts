@@ -16,6 +16,7 @@ import type { ControlPlane } from '../worker/control-plane.js';
 import { DeliveryCache } from './delivery-cache.js';
 import { installErrorHandlers } from './http-error.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerGitOpsRoutes } from './routes/gitops.js';
 import { DEFAULT_WEBHOOK_BODY_LIMIT, webhookRoutes } from './routes/webhook.js';
 import type { WebhookRepo } from './webhook-payload.js';
 
@@ -88,6 +89,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   registerApiRoutes(app, {
+    controlPlane: opts.controlPlane,
+    ...(opts.token === undefined ? {} : { token: opts.token }),
+  });
+
+  registerGitOpsRoutes(app, {
     controlPlane: opts.controlPlane,
     ...(opts.token === undefined ? {} : { token: opts.token }),
   });

@@ -13,8 +13,8 @@
  *   `Auto-Rollback` trailers in Git (so the rule survives the loss of Redis);
  * - the reconcile is never slowed down by Git: the rollback runs detached, errors become Warning events.
  *
- * Also schedules a reconcile for the moment a progress deadline would pass, so `ProgressDeadlineExceeded` appears on
- * time even with a long poll interval.
+ * Also keeps a rollout with a progress deadline observed (a reconcile every deadline/10, 1–10 s, and one when the
+ * deadline would pass), so `ProgressDeadlineExceeded` appears on time even with a long poll interval.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -83,7 +83,7 @@ export interface AutoRollbackDeps {
   prefix: string;
   writer: AutoRollbackWriter;
   recordEvent(key: string, event: Omit<EventView, 'ts'>): Promise<void>;
-  requestReconcile(key: string, reason: string, delayMs?: number): Promise<void>;
+  requestReconcile(key: string, reason: string): Promise<void>;
   requestSync(trigger: SyncTrigger): Promise<void>;
   logger: Logger;
   /** How long a "pending" marker blocks other replicas. @defaultValue 10 minutes */
@@ -109,6 +109,7 @@ const DONE_TTL_SECONDS = 30 * 24 * 3600;
 /** The reconciler hook that performs auto-rollbacks. */
 export class AutoRollback implements RolloutHook {
   private readonly running = new Set<Promise<void>>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private closed = false;
 
   constructor(private readonly deps: AutoRollbackDeps) {}
@@ -168,6 +169,8 @@ export class AutoRollback implements RolloutHook {
   /** Waits for rollbacks in progress (worker shutdown). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
     await Promise.allSettled([...this.running]);
   }
 
@@ -226,17 +229,36 @@ export class AutoRollback implements RolloutHook {
     }
   }
 
-  /** A reconcile when the deadline would pass, so the condition (and a rollback) does not wait for the next poll. */
+  /**
+   * A reconcile when the deadline would pass, so the condition (and a rollback) does not wait for the next poll. An
+   * in-process timer per DaemonSet (a delayed BullMQ job would share its deduplication window with other delayed
+   * reconciles); a replica that dies loses its timers, and the poll or another replica's timer takes over.
+   */
   private scheduleDeadlineCheck(desired: DesiredDaemonSet, status: StoredStatus): void {
     const deadline = progressDeadlineOf(desired.daemonSet);
-    if (deadline === undefined) return;
     const progressing = status.conditions.find((c) => c.type === 'Progressing');
-    if (progressing?.reason !== 'NewRevisionRollingOut') return;
-    const remaining = status.lastProgressAt + deadline * 1000 - status.updatedAt;
-    if (remaining <= 0) return;
-    this.deps
-      .requestReconcile(desired.key, 'progress deadline', remaining + 100)
-      .catch((err: unknown) => this.deps.logger.warn({ err }, 'cannot schedule the progress deadline check'));
+    const remaining = deadline === undefined ? 0 : status.lastProgressAt + deadline * 1000 - status.updatedAt;
+    const existing = this.timers.get(desired.key);
+    if (deadline === undefined || progressing?.reason !== 'NewRevisionRollingOut' || remaining <= 0) {
+      if (existing) clearTimeout(existing.timer);
+      this.timers.delete(desired.key);
+      return;
+    }
+    // Also a refresh now and then: nothing else reconciles while a new pod hangs, so progress made by node jobs
+    // (and the start of the no-progress period) would otherwise be seen late.
+    const delay = Math.min(remaining + 100, Math.min(10_000, Math.max(1000, (deadline * 1000) / 10)));
+    const at = Date.now() + delay;
+    if (existing && existing.at <= at + 50 && existing.at > Date.now()) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(desired.key);
+      if (this.closed) return;
+      this.deps
+        .requestReconcile(desired.key, 'progress deadline')
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'cannot request the progress deadline check'));
+    }, delay);
+    timer.unref();
+    this.timers.set(desired.key, { at, timer });
   }
 
   private markerKey(key: string, hash: string): string {

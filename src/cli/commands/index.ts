@@ -6,6 +6,8 @@ import { registerNode } from './node.js';
 import { registerRolloutHistory } from './rollout-history.js';
 import { registerRolloutPause } from './rollout-pause.js';
 import { registerRolloutStatus } from './rollout-status.js';
+import { registerRolloutUndo } from './rollout-undo.js';
+import { registerSetImage } from './set-image.js';
 import { registerSync } from './sync.js';
 import { registerWorker } from './worker.js';
 
@@ -16,6 +18,8 @@ export function registerCommands(program: Command): void {
   registerDescribe(program);
   registerRolloutStatus(program);
   registerRolloutPause(program);
+  registerRolloutUndo(program);
+  registerSetImage(program);
   registerDelete(program);
   registerNode(program);
   registerSync(program);

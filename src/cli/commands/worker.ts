@@ -43,6 +43,13 @@ export function registerWorker(program: Command): void {
       '--lock-duration <duration>',
       `BullMQ job lock; a dead replica's jobs move after it (env ${ENV_TWINS.lockDuration}, default 10s)`,
     )
+    .option(
+      '--git-author-name <name>',
+      `committer of the commits the worker writes (env ${ENV_TWINS.gitAuthorName}, default dsctl)`,
+    )
+    .option('--git-author-email <email>', `committer email (env ${ENV_TWINS.gitAuthorEmail}, default dsctl@localhost)`)
+    .option('--git-token <token>', `HTTPS token for fetch and push; prefer the env ${ENV_TWINS.gitToken}`)
+    .option('--ssh-key <path>', `SSH private key for fetch and push (env ${ENV_TWINS.sshKey}; or set GIT_SSH_COMMAND)`)
     .action(async (opts: Record<string, unknown>) => {
       let config;
       try {
