@@ -7,9 +7,9 @@
  * starts a document) and anchors do not cross documents. One difference from a whole-file parse:
  * a name repeated in two documents comes back twice instead of once plus an error; the sync
  * treats both the same way (the DaemonSet is held with a `DuplicateDaemonSet` problem). Files with directives (`%YAML`),
- * explicit document ends (`...`) or above the size limit are parsed whole.
+ * explicit document ends (`...`), above the size limit or at the document limit are parsed whole.
  */
-import { DEFAULT_MAX_BYTES } from '../manifest/index.js';
+import { DEFAULT_MAX_BYTES, MAX_DOCUMENTS } from '../manifest/index.js';
 import type { ManifestParseResult, ParseManifests } from './manifest-file.js';
 
 interface Chunk {
@@ -36,7 +36,10 @@ export class DocumentParseCache {
     const limit = maxBytes ?? DEFAULT_MAX_BYTES;
     const tooBig = text.length * 3 > limit && Buffer.byteLength(text) > limit;
     const chunks = tooBig || WHOLE_FILE_ONLY.test(text) ? undefined : splitDocuments(text);
-    if (chunks === undefined || chunks.length <= 1) return this.cached(text, file, maxBytes);
+    // At the document limit the whole-file parse decides (it refuses more than MAX_DOCUMENTS as TOO_LARGE).
+    if (chunks === undefined || chunks.length <= 1 || chunks.length >= MAX_DOCUMENTS) {
+      return this.cached(text, file, maxBytes);
+    }
     const daemonSets: ManifestParseResult['daemonSets'][number][] = [];
     const sources: ManifestParseResult['sources'][number][] = [];
     const errors: ManifestParseResult['errors'][number][] = [];
