@@ -292,7 +292,8 @@ class ManifestReader {
       return;
     }
     if (kind !== 'DaemonSet') {
-      if (kind.toLowerCase() === 'daemonset') {
+      // Near misses ("daemonset", "DaemonSets", "DaemonSet ") are typos, not other kinds: an error keeps the DaemonSet.
+      if (/^daemonsets?$/.test(kind.trim().toLowerCase())) {
         const at = locate(doc, ['kind'], false).offset;
         this.error(
           'INVALID_FIELD',

@@ -32,8 +32,6 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-const GIT_LOCK_TTL_MS = 120_000;
-
 /**
  * Which repository pushes must come from: the clone URL and `--webhook-repo`. A repository given
  * as a local path has no URL a Git host would send, so without `--webhook-repo` any repository's
@@ -113,6 +111,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     logger,
   });
   const reconciler = new Reconciler({
+    planLockTtlMs: config.lockDurationMs,
     state,
     desired,
     fleet,
@@ -145,9 +144,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     onReconcile: (result) => metrics.countReconcile(result),
     syncSource: async (trigger) => {
       // Replicas may share a data dir (one clone); one Git sync at a time across all of them.
-      const token = await state.acquireLock(keys.gitLock, GIT_LOCK_TTL_MS);
-      if (!token) return 'busy';
-      try {
+      // The lock is renewed while the sync runs: a replica killed mid-sync blocks the others briefly.
+      return state.withLock(keys.gitLock, Math.max(config.lockDurationMs, 2000), async () => {
         // A push (webhook) or an explicit request (API/CLI) fetches now, even while polls back off after failures.
         const result = await gitSync.sync({ force: trigger.reason === 'webhook' || trigger.reason === 'api' });
         synced = true;
@@ -168,9 +166,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
           }
         }
         return { changed: result.changes.map((c) => c.key) };
-      } finally {
-        await state.releaseLock(keys.gitLock, token);
-      }
+      });
     },
   });
   metrics.setQueueDepthCollector(() => runtime.queueCounts());

@@ -63,7 +63,10 @@ export interface ReconcilerDeps {
   metrics?: RolloutMetricsSink;
   /** Creates and deletes per planning step. @defaultValue 10000 */
   burstReplicas?: number;
-  /** @defaultValue 15000 */
+  /**
+   * Planning lock TTL; renewed while a reconcile runs, so a replica killed mid-plan blocks the
+   * DaemonSet for at most this long. @defaultValue 10000
+   */
   planLockTtlMs?: number;
   /** In-flight entries older than this get their job re-added if it is missing. @defaultValue 10000 */
   orphanAfterMs?: number;
@@ -94,22 +97,18 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.burst = deps.burstReplicas ?? 10000;
-    this.lockTtl = deps.planLockTtlMs ?? 15000;
+    this.lockTtl = deps.planLockTtlMs ?? 10000;
     this.orphanAfterMs = deps.orphanAfterMs ?? 10000;
   }
 
   async reconcile(ds: string): Promise<ReconcileOutcome> {
-    const { state } = this.deps;
-    const token = await state.acquirePlanLock(ds, this.lockTtl);
-    if (!token) return { kind: 'locked' };
-    try {
+    const result = await this.deps.state.withLock(this.deps.state.keys.planLock(ds), this.lockTtl, async (token) => {
       const desired = await this.deps.desired.get(ds);
-      if (!desired) return { kind: 'unknown' };
+      if (!desired) return { kind: 'unknown' } as const;
       if (desired.deleted) return await this.removeDaemonSet(desired);
       return await this.plan(desired, token);
-    } finally {
-      await state.releasePlanLock(ds, token);
-    }
+    });
+    return result === 'busy' ? { kind: 'locked' } : result;
   }
 
   private async plan(desired: DesiredDaemonSet, token: string): Promise<ReconcileOutcome> {

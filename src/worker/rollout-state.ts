@@ -45,6 +45,11 @@ local ok, entry = pcall(cjson.decode, v)
 if ok and entry['jobId'] == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
 return 0`;
 
+// KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. Extends the lock only while the caller holds it.
+const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 // KEYS[1] lock; ARGV[1] token.
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -60,17 +65,6 @@ export class RolloutState {
     this.keys = workerKeys(prefix);
   }
 
-  /** Takes the planning lock of a DaemonSet; returns its token, or undefined when another replica plans. */
-  async acquirePlanLock(ds: string, ttlMs: number): Promise<string | undefined> {
-    const token = randomUUID();
-    const ok = await this.redis.set(this.keys.planLock(ds), token, 'PX', ttlMs, 'NX');
-    return ok === 'OK' ? token : undefined;
-  }
-
-  async releasePlanLock(ds: string, token: string): Promise<void> {
-    await this.redis.eval(RELEASE_LOCK, 1, this.keys.planLock(ds), token);
-  }
-
   async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
     const token = randomUUID();
     return (await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK' ? token : undefined;
@@ -78,6 +72,26 @@ export class RolloutState {
 
   async releaseLock(key: string, token: string): Promise<void> {
     await this.redis.eval(RELEASE_LOCK, 1, key, token);
+  }
+
+  /**
+   * Runs `fn` holding `key`, renewed every ttl/3 while it runs, so a holder killed with SIGKILL
+   * blocks others for at most `ttlMs` while a slow but living holder never loses it.
+   * Returns 'busy' when another holder has it; `fn` gets the token (for fenced writes).
+   */
+  async withLock<T>(key: string, ttlMs: number, fn: (token: string) => Promise<T>): Promise<T | 'busy'> {
+    const token = await this.acquireLock(key, ttlMs);
+    if (!token) return 'busy';
+    const renew = setInterval(
+      () => void this.redis.eval(RENEW_LOCK, 1, key, token, ttlMs).catch(() => undefined),
+      Math.max(50, Math.floor(ttlMs / 3)),
+    );
+    try {
+      return await fn(token);
+    } finally {
+      clearInterval(renew);
+      await this.releaseLock(key, token);
+    }
   }
 
   async inflight(ds: string): Promise<Map<string, InflightEntry>> {

@@ -131,14 +131,12 @@ function extraCases(): ManifestCase[] {
       title: 'wrong kind: DaemonSets (typo)',
       broken: good('k02').replace('kind: DaemonSet', 'kind: DaemonSets'),
       message: /kind/,
-      todo: 'an unknown kind (typo "DaemonSets") is skipped silently: the DaemonSet is pruned and its pods deleted',
     },
     {
       id: 'k03',
       title: 'wrong kind: "DaemonSet " (trailing space)',
       broken: good('k03').replace('kind: DaemonSet', 'kind: "DaemonSet "'),
       message: /kind/,
-      todo: 'kind "DaemonSet " (trailing space) is skipped silently: the DaemonSet is pruned and its pods deleted',
     },
     {
       id: 'k04',

@@ -237,7 +237,6 @@ describe('SIGKILL loop on worker replicas mid-rollout', { timeout: 200_000 }, ()
     'a replica SIGKILLed inside a reconcile: its planning lock is taken over after about --lock-duration',
     {
       timeout: 60_000,
-      todo: 'the planning lock has a fixed 15 s TTL (Reconciler planLockTtlMs), not renewed and not tied to --lock-duration: a SIGKILL inside a reconcile stalls that DaemonSet for up to 15 s',
     },
     async (t) => {
       const drill = await lockDrill('plan', (p) => `{${p}}:lock:plan:default/agent`, '500ms');
@@ -283,7 +282,6 @@ describe('SIGKILL loop on worker replicas mid-rollout', { timeout: 200_000 }, ()
     'a replica SIGKILLed inside a Git sync: the next push is synced within seconds',
     {
       timeout: 60_000,
-      todo: 'the Git sync lock has a fixed 120 s TTL (GIT_LOCK_TTL_MS in worker/main.ts), not renewed: a SIGKILL inside a sync blocks every sync of every replica for up to 2 minutes',
     },
     async (t) => {
       const drill = await lockDrill('git', (p) => `{${p}}:lock:git`, '100ms');
