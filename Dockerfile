@@ -4,7 +4,8 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
+COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -19,6 +20,7 @@ ENV NODE_ENV=production \
     DSCTL_DATA_DIR=/var/lib/dsctl \
     DSCTL_LISTEN=0.0.0.0:8080
 COPY --from=build /app/package.json ./
+COPY --from=build /app/vendor ./vendor
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
