@@ -89,14 +89,18 @@ function git(cwd: string, args: string[]): string {
 }
 
 function seedRepository(dir: string): void {
-  if (existsSync(join(dir, '.git'))) return;
-  mkdirSync(dir, { recursive: true });
-  for (const file of readdirSync(join(root, 'manifests-example'))) {
-    cpSync(join(root, 'manifests-example', file), join(dir, file));
+  if (!existsSync(join(dir, '.git'))) {
+    mkdirSync(dir, { recursive: true });
+    for (const file of readdirSync(join(root, 'manifests-example'))) {
+      cpSync(join(root, 'manifests-example', file), join(dir, file));
+    }
+    git(dir, ['init', '--quiet', '-b', 'main']);
+    git(dir, ['add', '--all']);
+    git(dir, ['commit', '--quiet', '-m', 'Add the DaemonSets of the seeds']);
   }
-  git(dir, ['init', '--quiet', '-b', 'main']);
-  git(dir, ['add', '--all']);
-  git(dir, ['commit', '--quiet', '-m', 'Add the DaemonSets of the seeds']);
+  // The worker pushes its commits (undo, set image, pause) into this repository while you work in
+  // it: a push to the checked-out branch then updates the work tree too, as long as it is clean.
+  git(dir, ['config', 'receive.denyCurrentBranch', 'updateInstead']);
 }
 
 async function main(): Promise<void> {
@@ -143,9 +147,12 @@ Read the history (from Git, linked to commits):
   ${cli} rollout history ds/filebeat-ds
   ${cli} rollout history ds/filebeat-ds --repo ${repo} --revision 2
 
-Roll back: revert the commit, the normal path rolls it out again:
-  git -C ${repo} revert --no-edit HEAD
+Roll back: dsctl writes a commit restoring revision 1's template (comments kept), then rolls it out:
+  ${cli} rollout undo ds/filebeat-ds --dry-run
+  ${cli} rollout undo ds/filebeat-ds
+  git -C ${repo} log -1
   ${cli} rollout status ds/filebeat-ds
+  ${cli} rollout history ds/filebeat-ds     # revision 1 is back as revision 3
 
 A broken image stalls at one node and never spreads:
   sed -i 's/filebeat:5.6.[0-9]-alpine/filebeat:does-not-exist/' ${repo}/filebeat-ds.yaml && git -C ${repo} commit -qam broken
