@@ -307,14 +307,17 @@ class ManifestReader {
         );
         return;
       }
-      const { name } = nameOf(value);
+      const { name, namespace } = nameOf(value);
+      const kindAt = this.position(locate(doc, ['kind'], false).offset);
       this.result.skipped.push({
         file: this.file,
         ...this.position(start),
         documentIndex: entry.index,
         ...(apiVersion === undefined ? {} : { apiVersion }),
         kind,
-        ...(name === undefined ? {} : { name }),
+        kindLine: kindAt.line,
+        kindColumn: kindAt.column,
+        ...(name === undefined ? {} : { name, namespace: namespace ?? DEFAULT_NAMESPACE }),
         reason: skipReason(kind, apiVersion),
       });
       return;

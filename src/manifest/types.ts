@@ -25,7 +25,12 @@ export interface SkippedDocument {
   documentIndex: number;
   apiVersion?: string;
   kind?: string;
+  /** Line and column of the `kind` value (where an error about the kind points). */
+  kindLine: number;
+  kindColumn: number;
   name?: string;
+  /** With `name`: `metadata.namespace`, `default` when absent or empty (as in {@link ManifestSource.key}). */
+  namespace?: string;
   /** Why dsctl does not roll it out, for people reading logs. */
   reason: string;
 }

@@ -6,7 +6,7 @@
  * {p}:git:cursor                 string  last processed commit (full sha)
  * {p}:git:meta                   string  JSON SourceMeta: url (redacted), branch, path, head, syncedAt, rebuild info
  * {p}:git:status                 string  JSON SourceStatus: fetch failures, nextRetryAt, lastError
- * {p}:git:files                  hash    manifest file path -> JSON FileRecord {blob, keys, pending?}
+ * {p}:git:files                  hash    manifest file path -> JSON FileRecord {blob, keys, pending?, notRegular?}
  * {p}:git:pending                set     files to re-read at the next commit (after a refused emptying commit)
  * {p}:git:claims                 hash    "ns/name" -> JSON string[] of files defining it (first = owner)
  * {p}:git:errors                 hash    file ('' = the tracked path itself) -> JSON ManifestError[]

@@ -14,7 +14,7 @@ import { historyKeys, type HistoryKeys } from './keys.js';
 
 /** A manifest problem recorded against a DaemonSet or a file. */
 export interface ManifestError {
-  /** Parser code, or `DuplicateDaemonSet`, `SourcePathEmpty`. */
+  /** Parser code, or `DuplicateDaemonSet`, `SourcePathEmpty`, `KindChanged`, `ManifestNotRegularFile`, `ManifestUnreadable`. */
   readonly code: string;
   readonly message: string;
   /** Commit that introduced the problem. */
@@ -54,12 +54,17 @@ export interface DaemonSetRecord {
 
 /** What a manifest file under the tracked path last contributed. */
 export interface FileRecord {
-  /** Blob id in Git now; `null` once deleted (kept only while `pending`). */
+  /** Blob id in Git now; `null` once deleted (kept only while `pending` or `notRegular`). */
   readonly blob: string | null;
   /** DaemonSets this file defines (claims), in document order. */
   readonly keys: readonly string[];
   /** The file's latest content is not applied yet (a refused emptying commit); re-read next commit. */
   readonly pending?: boolean;
+  /**
+   * The path holds a symbolic link or a submodule, not a file: an error that keeps the claims in
+   * `keys` (so the DaemonSets stay at their last good state) until a file or a deletion replaces it.
+   */
+  readonly notRegular?: 'symbolic link' | 'submodule';
 }
 
 /** Which source the state was built from; a different one forces a rebuild. */

@@ -43,6 +43,7 @@ export class DocumentParseCache {
     const daemonSets: ManifestParseResult['daemonSets'][number][] = [];
     const sources: ManifestParseResult['sources'][number][] = [];
     const errors: ManifestParseResult['errors'][number][] = [];
+    const skipped: NonNullable<ManifestParseResult['skipped']>[number][] = [];
     // Each chunk is exactly one document (a content-less prelude is not a chunk).
     chunks.forEach((chunk, documentIndex) => {
       const r = this.cached(chunk.text, file, maxBytes);
@@ -59,8 +60,16 @@ export class DocumentParseCache {
           ...(local !== undefined ? { documentIndex: local + documentIndex } : {}),
         });
       }
+      for (const s of r.skipped ?? []) {
+        skipped.push({
+          ...s,
+          line: s.line + shift,
+          documentIndex: s.documentIndex + documentIndex,
+          ...(s.kindLine !== undefined ? { kindLine: s.kindLine + shift } : {}),
+        });
+      }
     });
-    return { daemonSets, sources, errors };
+    return { daemonSets, sources, errors, skipped };
   }
 
   private cached(text: string, file: string, maxBytes: number | undefined): ManifestParseResult {

@@ -2,7 +2,7 @@
  * Parsing of `git log --raw -z` output and of `git cat-file --batch` output. Pure functions, so
  * the tricky byte-level parsing is unit-testable without git.
  */
-import type { CommitChanges, FileChange } from './git-source.js';
+import type { CommitChanges, FileChange, NotRegularFile } from './git-source.js';
 
 /** Start of each commit record; the header fields are separated by {@link FIELD_SEP}. */
 export const RECORD_SEP = '\x1e';
@@ -11,12 +11,18 @@ export const FIELD_SEP = '\x1f';
 export const LOG_FORMAT = `${RECORD_SEP}%H${FIELD_SEP}%P${FIELD_SEP}%an${FIELD_SEP}%ae${FIELD_SEP}%aI${FIELD_SEP}%s`;
 
 const REGULAR_FILE = /^100(644|755)$/;
+/** Modes of entries that are not files: never read, reported by the sync (`FileChange.notRegular`). */
+const NOT_REGULAR: ReadonlyMap<string, NotRegularFile> = new Map([
+  ['120000', 'symbolic link'],
+  ['160000', 'submodule'],
+]);
 const ZERO_ID = /^0+$/;
 
 /**
  * Parses the output of `git log --format=LOG_FORMAT --raw --no-abbrev --no-renames -z`.
  * With `-z`, tokens are NUL-separated: a header token, then pairs of raw entry
- * (`:oldmode newmode oldblob newblob status`) and path. Submodules and symlinks count as absent.
+ * (`:oldmode newmode oldblob newblob status`) and path. Symlinks and submodules have no blob (they
+ * are never read) and are flagged `notRegular`.
  */
 export function parseLogOutput(output: string): CommitChanges[] {
   const tokens = output.split('\0');
@@ -54,7 +60,13 @@ export function parseLogOutput(output: string): CommitChanges[] {
       const letter = status.charAt(0);
       if (letter !== 'A' && letter !== 'M' && letter !== 'D' && letter !== 'T') continue;
       const present = letter !== 'D' && REGULAR_FILE.test(newMode) && !ZERO_ID.test(newBlob);
-      current.files.push({ path, status: letter, blob: present ? newBlob : null });
+      const notRegular = letter === 'D' ? undefined : NOT_REGULAR.get(newMode);
+      current.files.push({
+        path,
+        status: letter,
+        blob: present ? newBlob : null,
+        ...(notRegular ? { notRegular } : {}),
+      });
       continue;
     }
     throw new Error(`unexpected git log token: ${token.slice(0, 80)}`);

@@ -11,7 +11,16 @@ export interface FileChange {
   readonly status: 'A' | 'M' | 'D' | 'T';
   /** Blob id of the new content; `null` when the file is gone or is no longer a regular file. */
   readonly blob: string | null;
+  /**
+   * Set (with `blob: null`) when the path now holds something other than a regular file: a
+   * symbolic link (mode 120000, never followed: it may point outside the repository) or a
+   * submodule (mode 160000). The sync reports it as an error instead of reading a deletion.
+   */
+  readonly notRegular?: NotRegularFile;
 }
+
+/** What a path holds instead of a regular file (see {@link FileChange.notRegular}). */
+export type NotRegularFile = 'symbolic link' | 'submodule';
 
 /** A commit of the first-parent chain with its changes under the tracked path. */
 export interface CommitChanges {

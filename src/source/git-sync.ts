@@ -15,6 +15,9 @@
  *   ones named by an error are held at their last good state with that error, and the ones it
  *   defined before but neither defines validly nor names now are held with all the file's errors
  *   (a syntax error may hide or misname them).
+ * - A DaemonSet whose document became another kind with the same name (`KindChanged`) and a file
+ *   replaced by a symlink or a submodule (`ManifestNotRegularFile`, never followed) are such
+ *   problems, not removals.
  *
  * Invariants:
  * - Replaying the same branch from an empty store gives the same revision numbers (history.ts).
@@ -34,7 +37,7 @@ import type {
   StoreCommit,
 } from '../revision/store.js';
 import { GitSourceError } from './errors.js';
-import type { CommitChanges, CursorCheck, GitSource } from './git-source.js';
+import type { CommitChanges, CursorCheck, GitSource, NotRegularFile } from './git-source.js';
 import {
   EMPTY_MANIFEST_FILE,
   isManifestPath,
@@ -42,6 +45,7 @@ import {
   type FileProblem,
   type ManifestDocument,
   type ManifestFile,
+  type OtherKindDocument,
   type ParseManifests,
 } from './manifest-file.js';
 import { DocumentParseCache } from './document-cache.js';
@@ -394,15 +398,60 @@ class Workspace {
   }
 }
 
+/** What a commit leaves at a path: a blob, nothing (`null`), or something that is not a file. */
+interface PathState {
+  readonly blob: string | null;
+  readonly notRegular?: NotRegularFile;
+}
+
 interface FileUpdate {
   readonly path: string;
   readonly blob: string | null;
+  readonly notRegular?: NotRegularFile;
   readonly before: FileRecord | null;
   readonly parsed: ManifestFile;
   /** The file has problems: it drops no claim, and DaemonSets it does not validly define are held. */
   readonly dirty: boolean;
   /** What the file claims after this commit. */
   readonly keys: readonly string[];
+}
+
+/** A {@link FileUpdate} before its dirtiness and claims are worked out. */
+interface Draft {
+  readonly path: string;
+  readonly blob: string | null;
+  readonly notRegular?: NotRegularFile;
+  readonly before: FileRecord | null;
+  parsed: ManifestFile;
+}
+
+function pathState(blob: string | null, notRegular: NotRegularFile | undefined): PathState {
+  return notRegular ? { blob: null, notRegular } : { blob };
+}
+
+/** A path that holds a symlink or a submodule: one problem naming the whole file (nothing is read). */
+function notRegularFile(path: string, what: NotRegularFile): ManifestFile {
+  const why =
+    what === 'symbolic link'
+      ? 'dsctl reads regular files only (a link may point outside the repository)'
+      : 'dsctl reads regular files only';
+  return {
+    ...EMPTY_MANIFEST_FILE,
+    fileProblems: [
+      {
+        code: 'ManifestNotRegularFile',
+        message: `${path} is a ${what}; ${why}. Commit the manifest itself in its place, or delete the path`,
+        file: path,
+        line: 1,
+        column: 1,
+      },
+    ],
+  };
+}
+
+/** A kind as written, quoted when it is not a plain word. */
+function renderKind(kind: string): string {
+  return /^[A-Za-z][A-Za-z0-9.]*$/.test(kind) ? kind : JSON.stringify(kind);
 }
 
 /** The commit-by-commit replay of one sync. */
@@ -490,23 +539,36 @@ class Replay {
   }
 
   private async applyCommit(c: CommitChanges): Promise<void> {
-    const changed = new Map<string, string | null>();
-    for (const f of c.files) if (isManifestPath(f.path)) changed.set(f.path, f.blob);
-    for (const p of this.ws.pending) if (!changed.has(p)) changed.set(p, this.ws.files.get(p)?.blob ?? null);
+    const changed = new Map<string, PathState>();
+    for (const f of c.files) if (isManifestPath(f.path)) changed.set(f.path, pathState(f.blob, f.notRegular));
+    for (const p of this.ws.pending) {
+      const r = this.ws.files.get(p);
+      if (!changed.has(p)) changed.set(p, pathState(r?.blob ?? null, r?.notRegular));
+    }
     if (changed.size === 0) return;
     await this.ws.loadFiles([...changed.keys()]);
-    const unread = [...changed.values()].filter((b): b is string => b !== null && !this.texts.has(b));
+    const unread = [...changed.values()]
+      .map((s) => s.blob)
+      .filter((b): b is string => b !== null && !this.texts.has(b));
     if (unread.length > 0) for (const [id, t] of await this.source.readBlobs(unread)) this.texts.set(id, t);
 
-    const updates: FileUpdate[] = [];
+    const drafts: Draft[] = [];
     for (const path of [...changed.keys()].sort()) {
-      const blob = changed.get(path) ?? null;
+      const { blob, notRegular: what } = changed.get(path)!;
       const before = this.ws.files.get(path) ?? null;
-      const parsed = blob === null ? EMPTY_MANIFEST_FILE : this.parseBlob(blob, path);
-      const dirty = parsed.fileProblems.length > 0 || parsed.keyProblems.size > 0;
-      const keys = dirty ? [...new Set([...(before?.keys ?? []), ...parsed.keys])] : parsed.keys;
-      updates.push({ path, blob, before, parsed, dirty, keys });
+      const parsed = what
+        ? notRegularFile(path, what)
+        : blob === null
+          ? EMPTY_MANIFEST_FILE
+          : this.parseBlob(blob, path);
+      drafts.push({ path, blob, ...(what ? { notRegular: what } : {}), before, parsed });
     }
+    await this.checkKindChanges(drafts);
+    const updates: FileUpdate[] = drafts.map((d) => {
+      const dirty = d.parsed.fileProblems.length > 0 || d.parsed.keyProblems.size > 0;
+      const keys = dirty ? [...new Set([...(d.before?.keys ?? []), ...d.parsed.keys])] : d.parsed.keys;
+      return { ...d, dirty, keys };
+    });
     // Which updates mention each key (so per-key work never scans all updates of a large commit).
     const mentions = new Map<string, FileUpdate[]>();
     for (const u of updates) {
@@ -549,7 +611,14 @@ class Replay {
     for (const [k, list] of nextClaims) this.ws.setClaims(k, list);
     for (const u of updates) {
       this.ws.pending.delete(u.path);
-      this.ws.files.set(u.path, u.blob === null ? null : { blob: u.blob, keys: u.keys });
+      // A symlink keeps its record (and so its claims) although it has no blob: the next change of
+      // the path (a file again, or a deletion) starts from the keys it held.
+      this.ws.files.set(
+        u.path,
+        u.blob === null && !u.notRegular
+          ? null
+          : { blob: u.blob, keys: u.keys, ...(u.notRegular ? { notRegular: u.notRegular } : {}) },
+      );
       const problems = [...u.parsed.fileProblems, ...[...u.parsed.keyProblems.values()].flat()];
       const errors = problems.map((p) => toError(p, c.commit));
       this.ws.fileErrors.set(u.path, errors.length > 0 ? errors : null);
@@ -559,6 +628,75 @@ class Replay {
 
     const byPath = new Map(updates.map((u) => [u.path, u]));
     for (const key of [...touched].sort()) await this.applyKey(key, c, mentions.get(key) ?? [], byPath);
+  }
+
+  /**
+   * A DaemonSet the file defined whose name now sits on a document of another kind (`kind:
+   * DaemonSet` became `kind: Deployment`) was not removed but broken: it becomes a `KindChanged`
+   * key problem of the file (which is then dirty and keeps the claim). Told apart from a deleted
+   * DaemonSet document by the file's previous content: some kind gained a document of that name
+   * (a ServiceAccount of the same name that was already there does not count), or, while the
+   * DaemonSet is held by this error already, no such document was deleted. Not when another file
+   * still defines the DaemonSet (it moved). Replaces the drafts' `parsed` with new objects (cached
+   * ones stay as they are).
+   */
+  private async checkKindChanges(drafts: Draft[]): Promise<void> {
+    const candidates: { draft: Draft; key: string; docs: readonly OtherKindDocument[] }[] = [];
+    for (const d of drafts) {
+      for (const key of d.before?.keys ?? []) {
+        const docs = d.parsed.otherKinds.get(key);
+        if (docs && !d.parsed.keys.includes(key)) candidates.push({ draft: d, key, docs });
+      }
+    }
+    if (candidates.length === 0) return;
+    await this.ws.loadKeys(candidates.map((x) => x.key));
+    const changedPaths = new Set(drafts.map((d) => d.path));
+    const oldBlobs = candidates
+      .map((x) => x.draft.before?.blob ?? null)
+      .filter((b): b is string => b !== null && !this.texts.has(b));
+    if (oldBlobs.length > 0) for (const [id, t] of await this.source.readBlobs(oldBlobs)) this.texts.set(id, t);
+
+    const problems = new Map<Draft, FileProblem[]>();
+    for (const { draft, key, docs } of candidates) {
+      const elsewhere =
+        this.ws.claimsOf(key).some((p) => p !== draft.path && !changedPaths.has(p)) ||
+        drafts.some((d) => d !== draft && d.parsed.keys.includes(key));
+      if (elsewhere) continue;
+      const oldBlob = draft.before?.blob ?? null;
+      const was = oldBlob !== null ? (this.parseBlob(oldBlob, draft.path).otherKinds.get(key) ?? []) : undefined;
+      const count = (list: readonly OtherKindDocument[], kind: string): number =>
+        list.filter((o) => o.kind === kind).length;
+      let doc: OtherKindDocument | undefined;
+      if (was === undefined) {
+        doc = docs[0]; // nothing to compare with (the path held a symlink, or nothing)
+      } else {
+        // A kind that gained a document of this name; none: the DaemonSet's document was deleted.
+        doc = docs.find((o) => count(docs, o.kind) > count(was, o.kind));
+        // Already held by its kind change here, and the document was not deleted (only edited).
+        const held = this.ws.records.get(key)?.errors.some((e) => e.code === 'KindChanged' && e.file === draft.path);
+        if (!doc && held && docs.length >= was.length) doc = docs[0];
+      }
+      if (!doc) continue;
+      const list = problems.get(draft) ?? [];
+      list.push({
+        code: 'KindChanged',
+        message:
+          `kind: ${renderKind(doc.kind)}: DaemonSet ${key} is no longer a DaemonSet in this document; ` +
+          `dsctl keeps running the DaemonSet. To remove it, delete the document`,
+        file: draft.path,
+        line: doc.line,
+        column: doc.column,
+        field: 'kind',
+        key,
+      });
+      problems.set(draft, list);
+    }
+    for (const [draft, list] of problems) {
+      const keyProblems = new Map(draft.parsed.keyProblems);
+      for (const p of list) keyProblems.set(p.key!, [...(keyProblems.get(p.key!) ?? []), p]);
+      const keys = [...draft.parsed.keys, ...list.map((p) => p.key!).filter((k) => !draft.parsed.keys.includes(k))];
+      draft.parsed = { ...draft.parsed, keys, keyProblems };
+    }
   }
 
   /** A commit that would delete every DaemonSet: record an error, apply nothing, retry its files next commit. */
@@ -573,8 +711,13 @@ class Replay {
       column: 0,
     };
     for (const u of updates) {
-      if (u.before === null && u.blob === null) continue;
-      this.ws.files.set(u.path, { blob: u.blob, keys: u.before?.keys ?? [], pending: true });
+      if (u.before === null && u.blob === null && !u.notRegular) continue;
+      this.ws.files.set(u.path, {
+        blob: u.blob,
+        keys: u.before?.keys ?? [],
+        pending: true,
+        ...(u.notRegular ? { notRegular: u.notRegular } : {}),
+      });
       this.ws.pending.add(u.path);
     }
     this.ws.fileErrors.set(SOURCE_LEVEL, [error]);

@@ -2,7 +2,7 @@
  * Git source: reading a branch (`SimpleGitSource`) and turning its commits into revision
  * histories, desired DaemonSets and errors (`GitSync`). See git-sync.ts for the contract.
  */
-export type { ChangesSince, CommitChanges, CursorCheck, FileChange, GitSource } from './git-source.js';
+export type { ChangesSince, CommitChanges, CursorCheck, FileChange, GitSource, NotRegularFile } from './git-source.js';
 export { SimpleGitSource, repoCacheDir, type SimpleGitSourceOptions } from './simple-git-source.js';
 export {
   GitSync,

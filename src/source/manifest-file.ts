@@ -1,7 +1,8 @@
 /**
  * What one manifest file says about DaemonSets, as the Git sync needs it: valid documents by
- * `namespace/name`, the names the file claims (valid or not), errors naming a DaemonSet, and
- * errors naming none (which hold the whole file at its last good state).
+ * `namespace/name`, the names the file claims (valid or not), errors naming a DaemonSet, errors
+ * naming none (which hold the whole file at its last good state), and the names of documents of
+ * other kinds (so a DaemonSet whose document became a Deployment is not read as removed).
  */
 import type { DaemonSet } from '../domain/kubernetes.js';
 
@@ -26,11 +27,28 @@ export interface ManifestParseError {
   readonly name?: string;
 }
 
+/** A well-formed document of another kind (the `skipped` entries of `parseManifests`). */
+export interface ManifestSkipped {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly documentIndex: number;
+  readonly kind?: string;
+  /** Where the `kind` value is; the document's position when absent. */
+  readonly kindLine?: number;
+  readonly kindColumn?: number;
+  readonly name?: string;
+  /** Defaulted to `default` like the keys of `sources` (absent: `default`). */
+  readonly namespace?: string;
+}
+
 /** The part of `parseManifests`' result the sync reads. */
 export interface ManifestParseResult {
   readonly daemonSets: readonly DaemonSet[];
   readonly sources: readonly ManifestSource[];
   readonly errors: readonly ManifestParseError[];
+  /** Documents of other kinds; absent from a parser that does not report them. */
+  readonly skipped?: readonly ManifestSkipped[];
 }
 
 /** `parseManifests` from `src/manifest`, injectable (tests count calls). */
@@ -52,6 +70,14 @@ export interface FileProblem {
   readonly key?: string;
 }
 
+/** A document of another kind (a Deployment, a ServiceAccount named like its DaemonSet, ...). */
+export interface OtherKindDocument {
+  readonly kind: string;
+  /** Where its `kind` value is. */
+  readonly line: number;
+  readonly column: number;
+}
+
 export interface ManifestFile {
   /** Valid documents whose name occurs once in the file. */
   readonly docs: ReadonlyMap<string, ManifestDocument>;
@@ -61,6 +87,8 @@ export interface ManifestFile {
   readonly keyProblems: ReadonlyMap<string, readonly FileProblem[]>;
   /** Problems that name none (YAML syntax, unreadable file): the whole file is held back. */
   readonly fileProblems: readonly FileProblem[];
+  /** Documents of other kinds by `namespace/name`, in document order (they are not in `keys`). */
+  readonly otherKinds: ReadonlyMap<string, readonly OtherKindDocument[]>;
 }
 
 export const EMPTY_MANIFEST_FILE: ManifestFile = {
@@ -68,6 +96,7 @@ export const EMPTY_MANIFEST_FILE: ManifestFile = {
   keys: [],
   keyProblems: new Map(),
   fileProblems: [],
+  otherKinds: new Map(),
 };
 
 /** Runs `parse` on one file's text and sorts the outcome into a {@link ManifestFile}. Never throws. */
@@ -135,9 +164,19 @@ export function readManifestFile(
     }
   }
 
+  const otherKinds = new Map<string, OtherKindDocument[]>();
+  for (const s of result.skipped ?? []) {
+    if (!s.name || s.kind === undefined) continue;
+    pushTo(otherKinds, `${s.namespace || 'default'}/${s.name}`, {
+      kind: s.kind,
+      line: s.kindLine ?? s.line,
+      column: s.kindColumn ?? s.column,
+    });
+  }
+
   const docs = new Map<string, ManifestDocument>();
   for (const [key, doc] of seen) if (!repeated.has(key) && !keyProblems.has(key)) docs.set(key, doc);
-  return { docs, keys, keyProblems, fileProblems };
+  return { docs, keys, keyProblems, fileProblems, otherKinds };
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -16,6 +16,7 @@ const samples: Record<string, string> = {
   'leading marker and comment prelude': `# header comment\n---\n${ds('a')}---\n${ds('b')}`,
   'empty documents in between': `${ds('a')}---\n---\n# only a comment\n---\n${ds('b')}`,
   'non-DaemonSet documents': `${configMap}---\n${ds('a')}---\n${configMap}`,
+  'a DaemonSet turned Deployment after a ConfigMap': `${configMap}---\n${ds('a').replace('kind: DaemonSet', 'kind: Deployment')}`,
   'a broken document among good ones': `${ds('a')}---\n${broken}---\n${ds('c')}`,
   'an invalid DaemonSet after a good one': `${ds('a')}---\n${ds('b').replace('  selector:\n    matchLabels:\n      app: b\n', '')}`,
   'the same name twice': `${ds('a')}---\n${ds('a', 'busybox:2')}`,
@@ -38,6 +39,7 @@ describe('per-document parse cache', () => {
           keys: f.keys,
           keyProblems: [...f.keyProblems.keys()],
           fileProblems: f.fileProblems.map((p) => [p.line, p.column, p.code]),
+          otherKinds: [...f.otherKinds],
         };
       };
       assert.deepEqual(view(split), view(whole));
@@ -47,6 +49,8 @@ describe('per-document parse cache', () => {
         const pick = (e: ManifestParseResult['errors'][number]): string =>
           JSON.stringify([e.file, e.line, e.column, e.code, e.namespace, e.name]);
         assert.deepEqual(split.errors.map(pick).sort(), whole.errors.map(pick).sort());
+        // Documents of other kinds: same positions (their `kind` too), namespaces and indexes.
+        assert.deepEqual(split.skipped, whole.skipped);
       }
     });
   }

@@ -257,17 +257,24 @@ describe('git output parsing', () => {
       `\x1e${sha('a')}\x1f\x1fAda\x1fa@x\x1f2024-01-01T00:00:00Z\x1fsubject with \x1f inside\0\n` +
       `:000000 100644 ${sha('0')} ${sha('b')} A\0deploy/x.yaml\0` +
       `:100644 120000 ${sha('b')} ${sha('c')} T\0deploy/link.yaml\0` +
+      `:000000 160000 ${sha('0')} ${sha('f')} A\0deploy/module.yaml\0` +
       `\x1e${sha('d')}\x1f${sha('a')} ${sha('e')}\x1fBo\x1fb@x\x1f2024-01-02T00:00:00Z\x1fmerge\0\n` +
-      `:100644 000000 ${sha('b')} ${sha('0')} D\0deploy/x.yaml\0`;
+      `:100644 000000 ${sha('b')} ${sha('0')} D\0deploy/x.yaml\0` +
+      `:120000 000000 ${sha('c')} ${sha('0')} D\0deploy/link.yaml\0`;
     const commits = parseLogOutput(out);
     assert.equal(commits.length, 2);
     assert.equal(commits[0]!.subject, 'subject with \x1f inside');
     assert.deepEqual(commits[0]!.files, [
       { path: 'deploy/x.yaml', status: 'A', blob: sha('b') },
-      { path: 'deploy/link.yaml', status: 'T', blob: null },
+      // Never read: no blob, and flagged so that the sync reports them instead of reading a deletion.
+      { path: 'deploy/link.yaml', status: 'T', blob: null, notRegular: 'symbolic link' },
+      { path: 'deploy/module.yaml', status: 'A', blob: null, notRegular: 'submodule' },
     ]);
     assert.deepEqual(commits[1]!.parents, [sha('a'), sha('e')]);
-    assert.deepEqual(commits[1]!.files, [{ path: 'deploy/x.yaml', status: 'D', blob: null }]);
+    assert.deepEqual(commits[1]!.files, [
+      { path: 'deploy/x.yaml', status: 'D', blob: null },
+      { path: 'deploy/link.yaml', status: 'D', blob: null },
+    ]);
     assert.deepEqual(parseLogOutput(''), []);
     assert.match(LOG_FORMAT, /%aI/);
   });

@@ -258,6 +258,45 @@ test('parse: multi-document text with other kinds skipped and empty documents ig
   for (const s of result.skipped) assert.ok(s.reason.length > 0 && s.file === 'all.yaml');
 });
 
+test('parse: a skipped document carries its namespace (defaulted like DaemonSets) and where its kind is', () => {
+  const text = [
+    'apiVersion: apps/v1',
+    'metadata: {name: web, namespace: shop}',
+    'kind:   Deployment',
+    '---',
+    'apiVersion: v1',
+    'kind: ServiceAccount',
+    'metadata:',
+    '  name: agent',
+    '  namespace: ""',
+    '---',
+    'kind: "Service"',
+    'metadata: {name: agent}',
+    '---',
+    'apiVersion: v1',
+    'kind: List',
+    'items: []',
+    '',
+  ].join('\n');
+  const result = parseManifests(text, { file: 'mixed.yaml' });
+  assert.deepEqual(result.errors, []);
+  assert.deepEqual(
+    result.skipped.map(({ kind, name, namespace, line, column, kindLine, kindColumn }) => ({
+      kind,
+      name,
+      namespace,
+      at: [line, column],
+      kindAt: [kindLine, kindColumn],
+    })),
+    [
+      { kind: 'Deployment', name: 'web', namespace: 'shop', at: [1, 1], kindAt: [3, 9] },
+      { kind: 'ServiceAccount', name: 'agent', namespace: 'default', at: [5, 1], kindAt: [6, 7] },
+      { kind: 'Service', name: 'agent', namespace: 'default', at: [11, 1], kindAt: [11, 7] },
+      { kind: 'List', name: undefined, namespace: undefined, at: [14, 1], kindAt: [15, 7] },
+    ],
+  );
+});
+
 test('parse: the same namespace/name twice keeps the first and names both positions', () => {
   const text = `${daemonSetYaml({ specLines: ['  minReadySeconds: 1'] })}---\n${daemonSetYaml({ namespace: 'default', specLines: ['  minReadySeconds: 2'] })}`;
   const result = parseManifests(text, { file: 'dup.yaml' });
