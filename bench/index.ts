@@ -60,7 +60,11 @@ if (want('rss')) {
   log('rssMb: worker with 10,000 nodes and 20 DaemonSets (compiled) ...');
   const r = await measureRss(10_000, 20);
   result.rssMb = round(r.rssMb);
-  result.rssPeakMb = round(r.peakMb);
+  result.rss = {
+    atRestMb: round(r.rssMb),
+    afterRolloutMb: round(r.afterRolloutMb),
+    peakMb: round(r.peakMb),
+  };
 }
 removeTempDirs();
 

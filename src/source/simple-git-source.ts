@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import { GitSourceError } from './errors.js';
 import { firstParentVerdict, LOG_FORMAT, parseCatFileBatch, parseLogOutput } from './git-log.js';
-import { CatFileBatch, runGit, type GitRunOptions } from './git-process.js';
+import { CatFileBatch, runGit, startGit, type GitRunOptions, type StartedGit } from './git-process.js';
 import { readBranchRef, sharedSourceGitDir } from './git-refs.js';
 import type { ChangesSince, CommitChanges, CursorCheck, GitSource } from './git-source.js';
 import { redactUrl, sanitizeMessage, urlSecrets } from './redact.js';
@@ -90,6 +90,10 @@ export class SimpleGitSource implements GitSource {
   private writeLock: Promise<unknown> = Promise.resolve();
   /** The long-lived object reader (blobs, peeling the head). */
   private readonly batch: CatFileBatch;
+  /** A `git log --stdin` started ahead for the next {@link changesSince} (see startGit). */
+  private primedLog?: { readonly relative: string; readonly git: StartedGit };
+  private primeTimer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(options: SimpleGitSourceOptions) {
     this.url = validateRepoUrl(options.url);
@@ -107,6 +111,10 @@ export class SimpleGitSource implements GitSource {
 
   /** Stops the long-lived `git cat-file --batch` process (call on shutdown; the source stays usable). */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.primeTimer);
+    this.primedLog?.git.kill();
+    this.primedLog = undefined;
     await this.batch.close();
   }
 
@@ -171,7 +179,7 @@ export class SimpleGitSource implements GitSource {
     const name = file ? pathspec.slice(slash + 1) : '';
     let chain: CommitChanges[];
     try {
-      chain = parseLogOutput(await this.read(logArgs(relative, `${cursor}..${head}`, [])));
+      chain = parseLogOutput((await this.logSince(relative, `${cursor}..${head}`)).toString('utf8'));
     } catch (err) {
       if (!(await this.commitExists(cursor))) return { check: 'unknown', commits: [] };
       throw this.wrap('log', err);
@@ -310,6 +318,33 @@ export class SimpleGitSource implements GitSource {
     }
   }
 
+  /**
+   * `git log` of `range` through the process started ahead at the previous call, then starts the
+   * next one, so a push's sync does not wait for a process to start. The range goes to stdin
+   * (`--stdin`), which git reads before it looks up any object, so objects fetched in between are seen.
+   */
+  private async logSince(relative: string, range: string): Promise<Buffer> {
+    const args = logArgs(relative, '--stdin', []);
+    let primed = this.primedLog;
+    this.primedLog = undefined;
+    if (primed && (primed.relative !== relative || primed.git.exited)) {
+      primed.git.kill();
+      primed = undefined;
+    }
+    try {
+      return await (primed?.git ?? startGit(args, this.readOptions())).run(`${range}\n`);
+    } finally {
+      // Starting a process blocks the event loop for its fork and exec: do it once the work this
+      // sync sets off (reconcile, first node jobs) is under way, not in its path.
+      clearTimeout(this.primeTimer);
+      this.primeTimer = setTimeout(() => {
+        this.primedLog?.git.kill();
+        if (!this.closed) this.primedLog = { relative, git: startGit(args, this.readOptions()) };
+      }, PRIME_DELAY_MS);
+      this.primeTimer.unref();
+    }
+  }
+
   /** A read-only git command in the clone, without simple-git (see git-process.ts). */
   private async read(args: readonly string[]): Promise<string> {
     return (await this.readRaw(args)).toString('utf8');
@@ -356,6 +391,9 @@ export class SimpleGitSource implements GitSource {
     return new GitSourceError(`git ${operation} ${this.displayUrl}`, message);
   }
 }
+
+/** How long after a `git log` the next one is started ahead (see logSince). */
+const PRIME_DELAY_MS = 100;
 
 const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 

@@ -45,7 +45,8 @@ function webhookRepoOf(config: WorkerConfig): { cloneUrls: string[]; fullNames: 
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<WorkerHandle> {
   // One client for dsctl's own keys (fails fast when Redis is gone), BullMQ gets the URL and makes its own.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  // Auto-pipelining: the commands of hundreds of concurrent node jobs issued in one tick go out in one write.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await redis.connect();
