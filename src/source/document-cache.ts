@@ -64,8 +64,8 @@ export class DocumentParseCache {
         skipped.push({
           ...s,
           line: s.line + shift,
+          kindLine: s.kindLine + shift,
           documentIndex: s.documentIndex + documentIndex,
-          ...(s.kindLine !== undefined ? { kindLine: s.kindLine + shift } : {}),
         });
       }
     });

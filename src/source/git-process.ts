@@ -128,8 +128,7 @@ export function startGit(args: readonly string[], options: Omit<GitRunOptions, '
         onClose = settle;
         child.once('error', (e) => reject(e));
         arm();
-        if (input !== undefined) child.stdin.end(input);
-        else child.stdin.end();
+        child.stdin.end(input);
       });
     },
   };

@@ -37,7 +37,7 @@ import type {
   StoreCommit,
 } from '../revision/store.js';
 import { GitSourceError } from './errors.js';
-import type { CommitChanges, CursorCheck, GitSource, NotRegularFile } from './git-source.js';
+import type { CommitChanges, CursorCheck, FileChange, GitSource, NotRegularFile } from './git-source.js';
 import {
   EMPTY_MANIFEST_FILE,
   isManifestPath,
@@ -399,30 +399,20 @@ class Workspace {
 }
 
 /** What a commit leaves at a path: a blob, nothing (`null`), or something that is not a file. */
-interface PathState {
-  readonly blob: string | null;
-  readonly notRegular?: NotRegularFile;
+type PathState = Pick<FileChange, 'blob' | 'notRegular'>;
+
+/** A {@link FileUpdate} before its dirtiness and claims are worked out. */
+interface Draft extends PathState {
+  readonly path: string;
+  readonly before: FileRecord | null;
+  parsed: ManifestFile;
 }
 
-interface FileUpdate {
-  readonly path: string;
-  readonly blob: string | null;
-  readonly notRegular?: NotRegularFile;
-  readonly before: FileRecord | null;
-  readonly parsed: ManifestFile;
+interface FileUpdate extends Readonly<Draft> {
   /** The file has problems: it drops no claim, and DaemonSets it does not validly define are held. */
   readonly dirty: boolean;
   /** What the file claims after this commit. */
   readonly keys: readonly string[];
-}
-
-/** A {@link FileUpdate} before its dirtiness and claims are worked out. */
-interface Draft {
-  readonly path: string;
-  readonly blob: string | null;
-  readonly notRegular?: NotRegularFile;
-  readonly before: FileRecord | null;
-  parsed: ManifestFile;
 }
 
 function pathState(blob: string | null, notRegular: NotRegularFile | undefined): PathState {

@@ -5,6 +5,7 @@
  * other kinds (so a DaemonSet whose document became a Deployment is not read as removed).
  */
 import type { DaemonSet } from '../domain/kubernetes.js';
+import type { SkippedDocument } from '../manifest/types.js';
 
 /** Where a document sits in its file (the `sources` entries of `parseManifests`). */
 export interface ManifestSource {
@@ -27,20 +28,11 @@ export interface ManifestParseError {
   readonly name?: string;
 }
 
-/** A well-formed document of another kind (the `skipped` entries of `parseManifests`). */
-export interface ManifestSkipped {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly documentIndex: number;
-  readonly kind?: string;
-  /** Where the `kind` value is; the document's position when absent. */
-  readonly kindLine?: number;
-  readonly kindColumn?: number;
-  readonly name?: string;
-  /** Defaulted to `default` like the keys of `sources` (absent: `default`). */
-  readonly namespace?: string;
-}
+/** A well-formed document of another kind: the part of `parseManifests`' `skipped` entries the sync reads. */
+export type ManifestSkipped = Pick<
+  SkippedDocument,
+  'file' | 'line' | 'column' | 'documentIndex' | 'kind' | 'kindLine' | 'kindColumn' | 'name' | 'namespace'
+>;
 
 /** The part of `parseManifests`' result the sync reads. */
 export interface ManifestParseResult {
@@ -169,8 +161,8 @@ export function readManifestFile(
     if (!s.name || s.kind === undefined) continue;
     pushTo(otherKinds, `${s.namespace || 'default'}/${s.name}`, {
       kind: s.kind,
-      line: s.kindLine ?? s.line,
-      column: s.kindColumn ?? s.column,
+      line: s.kindLine,
+      column: s.kindColumn,
     });
   }
 

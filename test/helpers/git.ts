@@ -107,16 +107,21 @@ export function commitFiles(
     }
   }
   repo.git(['add', '--all']);
+  repo.git(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', message], authorEnv(author));
+  return repo.head();
+}
+
+/** `GIT_AUTHOR_*` and `GIT_COMMITTER_*` for `author` (defaults filled in), for a reproducible commit. */
+export function authorEnv(author: Author = DEFAULT_AUTHOR): Record<string, string> {
   const who = { ...DEFAULT_AUTHOR, ...author };
-  repo.git(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', message], {
+  return {
     GIT_AUTHOR_NAME: who.name,
     GIT_AUTHOR_EMAIL: who.email,
     GIT_AUTHOR_DATE: who.date,
     GIT_COMMITTER_NAME: who.name,
     GIT_COMMITTER_EMAIL: who.email,
     GIT_COMMITTER_DATE: who.date,
-  });
-  return repo.head();
+  };
 }
 
 /** Adds `remote` as `origin` (if needed) and pushes the branch; `force` for a force-push. */

@@ -9,10 +9,10 @@ import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { HistoryStore } from '../../../src/revision/store.js';
-import { GitSync } from '../../../src/source/git-sync.js';
+import { GitSync, type SyncResult } from '../../../src/source/git-sync.js';
 import { SimpleGitSource } from '../../../src/source/simple-git-source.js';
-import { commitFiles, daemonSetYaml, removeTempDirs, tempDir, type TestRepo } from '../../helpers/git.js';
-import { by, StoreFactory, syncFixture, type StoreKind } from './fixtures.js';
+import { authorEnv, commitFiles, daemonSetYaml, removeTempDirs, tempDir, type TestRepo } from '../../helpers/git.js';
+import { by, StoreFactory, syncFixture, type StoreKind, type SyncFixture } from './fixtures.js';
 
 const FLUENTD = 'kube-system/fluentd';
 const EXPORTER = 'monitoring/node-exporter';
@@ -54,18 +54,25 @@ function commitInPlaceOfLink(repo: TestRepo, path: string, text: string, subject
 function commitSubmodule(repo: TestRepo, path: string, subject: string, day: number): string {
   repo.git(['rm', '--quiet', '--cached', '--ignore-unmatch', path]);
   repo.git(['update-index', '--add', '--cacheinfo', `160000,${repo.head()},${path}`]);
-  const who = by('Mallory', day);
-  const env = {
-    GIT_AUTHOR_NAME: who.name,
-    GIT_AUTHOR_EMAIL: who.email!,
-    GIT_AUTHOR_DATE: who.date!,
-    GIT_COMMITTER_NAME: who.name,
-    GIT_COMMITTER_EMAIL: who.email!,
-    GIT_COMMITTER_DATE: who.date!,
-  };
-  repo.git(['commit', '--quiet', '--no-verify', '-m', subject], env);
+  repo.git(['commit', '--quiet', '--no-verify', '-m', subject], authorEnv(by('Mallory', day)));
   rmSync(join(repo.dir, path), { recursive: true, force: true });
   return repo.head();
+}
+
+/** Adds fluentd and node-exporter (images `:v1`) in one commit and syncs it. */
+async function addBoth(f: SyncFixture): Promise<void> {
+  commitFiles(
+    f.repo,
+    { 'deploy/fluentd.yaml': fluentd('fluentd:v1'), 'deploy/node-exporter.yaml': exporter('exporter:v1') },
+    'add',
+    by('Alice', 1),
+  );
+  await f.sync.sync();
+}
+
+/** `[key, kinds]` of each change of a sync, the shape every assertion here compares. */
+function changesOf(r: SyncResult): [string, readonly string[]][] {
+  return r.changes.map((c) => [c.key, c.kinds]);
 }
 
 after(() => removeTempDirs());
@@ -77,13 +84,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 
     test('kind: Deployment under the same name is an error holding the DaemonSet, not a removal', async () => {
       const f = syncFixture(stores);
-      commitFiles(
-        f.repo,
-        { 'deploy/fluentd.yaml': fluentd('fluentd:v1'), 'deploy/node-exporter.yaml': exporter('exporter:v1') },
-        'add',
-        by('Alice', 1),
-      );
-      await f.sync.sync();
+      await addBoth(f);
 
       const changed = commitFiles(
         f.repo,
@@ -92,10 +93,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
         by('Bob', 2),
       );
       let r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['error']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['error']]]);
       const expected = {
         code: 'KindChanged',
         message:
@@ -127,10 +125,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
         by('Bob', 3),
       );
       r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[EXPORTER, ['revision', 'spec']]],
-      );
+      assert.deepEqual(changesOf(r), [[EXPORTER, ['revision', 'spec']]]);
       assert.deepEqual(
         r.errors.map((e) => [e.code, e.commit]),
         [['KindChanged', edited]],
@@ -148,10 +143,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       // Back to kind: DaemonSet with the last good template: recovered, no new revision.
       commitFiles(f.repo, { 'deploy/fluentd.yaml': fluentd('fluentd:v1') }, 'back to a DaemonSet', by('Bob', 4));
       r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['recovered']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['recovered']]]);
       assert.deepEqual(await images(f.store, FLUENTD), [[1, 'fluentd:v1']]);
 
       // Deleting the document (as the message says) removes the DaemonSet.
@@ -162,10 +154,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
         'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fluentd-config\n  namespace: kube-system\n';
       commitFiles(f.repo, { 'deploy/fluentd.yaml': configMap }, 'drop the Deployment document', by('Bob', 6));
       r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['deleted']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['deleted']]]);
       assert.deepEqual(r.errors, []);
       assert.deepEqual(await f.store.listDaemonSets(), [EXPORTER]);
     });
@@ -196,10 +185,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       // The DaemonSet's document deleted, its ServiceAccount (same name) kept: a removal.
       commitFiles(f.repo, { 'deploy/fluentd.yaml': serviceAccount }, 'remove the fluentd DaemonSet', by('Bob', 3));
       r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['deleted']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['deleted']]]);
       assert.deepEqual(r.errors, []);
 
       // But the DaemonSet turned into a Deployment next to its ServiceAccount is a kind change.
@@ -226,10 +212,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       // Then the Deployment document deleted, the ServiceAccount kept: the DaemonSet goes.
       commitFiles(f.repo, { 'deploy/fluentd.yaml': serviceAccount }, 'drop the Deployment', by('Bob', 6));
       r = await f.sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['deleted']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['deleted']]]);
       assert.deepEqual(r.errors, []);
     });
 
@@ -260,13 +243,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
 
     test('a symlink is an error holding its DaemonSets, never followed; its claims survive a restart', async () => {
       const f = syncFixture(stores);
-      commitFiles(
-        f.repo,
-        { 'deploy/fluentd.yaml': fluentd('fluentd:v1'), 'deploy/node-exporter.yaml': exporter('exporter:v1') },
-        'add',
-        by('Alice', 1),
-      );
-      await f.sync.sync();
+      await addBoth(f);
 
       const linked = commitSymlink(f.repo, 'deploy/fluentd.yaml', outsideFile(), 'link fluentd', 2);
       let r = await f.sync.sync();
@@ -281,10 +258,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
         commit: linked,
       };
       assert.deepEqual(r.errors, [expected]);
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['error']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['error']]]);
       assert.deepEqual((await f.store.getDaemonSet(FLUENTD))!.errors, [{ ...expected, key: FLUENTD }]);
       assert.deepEqual(await images(f.store, FLUENTD), [[1, 'fluentd:v1']]);
       assert.deepEqual((await f.store.getFiles(['deploy/fluentd.yaml'])).get('deploy/fluentd.yaml'), {
@@ -305,10 +279,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       commitFiles(f.repo, { 'deploy/node-exporter.yaml': exporter('exporter:v2') }, 'bump exporter', by('Bob', 3));
       r = await sync.sync();
       assert.equal(r.rebuilt, false);
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[EXPORTER, ['revision', 'spec']]],
-      );
+      assert.deepEqual(changesOf(r), [[EXPORTER, ['revision', 'spec']]]);
       assert.deepEqual(
         (await f.store.getDaemonSet(FLUENTD))!.errors.map((e) => e.commit),
         [linked],
@@ -325,10 +296,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       // The file back: recovered without a new revision.
       commitInPlaceOfLink(f.repo, 'deploy/fluentd.yaml', fluentd('fluentd:v1'), 'unlink', 4);
       r = await sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['recovered']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['recovered']]]);
       assert.equal((await f.store.getFileErrors()).has('deploy/fluentd.yaml'), false);
 
       // Linked again, then (after a restart) the link deleted: now the DaemonSet is removed.
@@ -338,23 +306,14 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
       sync = restart();
       commitFiles(f.repo, { 'deploy/fluentd.yaml': null }, 'delete the link', by('Bob', 6));
       r = await sync.sync();
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[FLUENTD, ['deleted']]],
-      );
+      assert.deepEqual(changesOf(r), [[FLUENTD, ['deleted']]]);
       assert.deepEqual(await f.store.listDaemonSets(), [EXPORTER]);
       assert.deepEqual([...(await f.store.getFiles(['deploy/fluentd.yaml'])).keys()], []);
     });
 
     test('a submodule in place of a manifest is an error too; a new one names no DaemonSet', async () => {
       const f = syncFixture(stores);
-      commitFiles(
-        f.repo,
-        { 'deploy/fluentd.yaml': fluentd('fluentd:v1'), 'deploy/node-exporter.yaml': exporter('exporter:v1') },
-        'add',
-        by('Alice', 1),
-      );
-      await f.sync.sync();
+      await addBoth(f);
       const sub = commitSubmodule(f.repo, 'deploy/node-exporter.yaml', 'exporter as a submodule', 2);
       const added = commitSubmodule(f.repo, 'deploy/vendor.yaml', 'a new submodule', 3);
       const r = await f.sync.sync();
@@ -365,10 +324,7 @@ for (const kind of ['memory', 'redis'] as StoreKind[]) {
           ['ManifestNotRegularFile', 'deploy/vendor.yaml', added, 'deploy/vendor.yaml is a submodule'],
         ],
       );
-      assert.deepEqual(
-        r.changes.map((c) => [c.key, c.kinds]),
-        [[EXPORTER, ['error']]],
-      );
+      assert.deepEqual(changesOf(r), [[EXPORTER, ['error']]]);
       assert.deepEqual(await images(f.store, EXPORTER), [[1, 'exporter:v1']]);
       assert.deepEqual([...(await f.store.getFileErrors()).keys()].sort(), [
         'deploy/node-exporter.yaml',
