@@ -5,7 +5,6 @@
  * `redis-server` binary is on the PATH, starts a private one and stops it on exit.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { Redis } from 'ioredis';
 import { loadWorkerConfig } from '../config/worker-config.js';
 import { createLogger } from '../observability/logger.js';
 import { startWorker } from '../worker/main.js';
+import { seedDemoRepository } from './seed-repository.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -74,40 +74,11 @@ async function ensureRedis(): Promise<{ url: string; child?: ChildProcess }> {
   return { url: privateUrl, child };
 }
 
-function git(cwd: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'dsctl demo',
-      GIT_AUTHOR_EMAIL: 'demo@dsctl.invalid',
-      GIT_COMMITTER_NAME: 'dsctl demo',
-      GIT_COMMITTER_EMAIL: 'demo@dsctl.invalid',
-    },
-  }).trim();
-}
-
-function seedRepository(dir: string): void {
-  if (!existsSync(join(dir, '.git'))) {
-    mkdirSync(dir, { recursive: true });
-    for (const file of readdirSync(join(root, 'manifests-example'))) {
-      cpSync(join(root, 'manifests-example', file), join(dir, file));
-    }
-    git(dir, ['init', '--quiet', '-b', 'main']);
-    git(dir, ['add', '--all']);
-    git(dir, ['commit', '--quiet', '-m', 'Add the DaemonSets of the seeds']);
-  }
-  // The worker pushes its commits (undo, set image, pause) into this repository while you work in
-  // it: a push to the checked-out branch then updates the work tree too, as long as it is clean.
-  git(dir, ['config', 'receive.denyCurrentBranch', 'updateInstead']);
-}
-
 async function main(): Promise<void> {
   const redis = await ensureRedis();
   const demoDir = resolve(process.env.DSCTL_DEMO_DIR ?? join(root, '.dsctl', 'demo'));
   const repo = join(demoDir, 'repo');
-  seedRepository(repo);
+  seedDemoRepository(repo, join(root, 'manifests-example'));
   const port = await freePort(Number(process.env.DSCTL_DEMO_PORT ?? 8080));
   const config = loadWorkerConfig(
     {

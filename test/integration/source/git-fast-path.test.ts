@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { GitSourceError } from '../../../src/source/errors.js';
 import { firstParentVerdict } from '../../../src/source/git-log.js';
-import { CatFileBatch } from '../../../src/source/git-process.js';
+import { CatFileBatch, GitCommandError, startGit, type StartedGit } from '../../../src/source/git-process.js';
 import { readBranchRef, sharedSourceGitDir } from '../../../src/source/git-refs.js';
 import { GitSync } from '../../../src/source/git-sync.js';
 import { SimpleGitSource } from '../../../src/source/simple-git-source.js';
@@ -41,6 +41,13 @@ const MERGE_ENV = {
 function sourceFor(url: string, branch = 'main'): SimpleGitSource {
   return new SimpleGitSource({ url, branch, dir: tempDir('dsctl-clone') });
 }
+
+/** The `git log --stdin` a source keeps started for its next walk, if any. */
+function primedLog(source: SimpleGitSource): StartedGit | undefined {
+  return (source as unknown as { primedLog?: { git: StartedGit } }).primedLog?.git;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function readerPid(source: SimpleGitSource): number | undefined {
   return (source as unknown as { batch: CatFileBatch }).batch.pid;
@@ -316,6 +323,114 @@ console.log(r.outcome, r.changes.length);
     });
     assert.equal(out.trim(), 'synced 1');
     assert.ok(Date.now() - started < 20_000);
+  });
+});
+
+describe('a git log started ahead (no process start on the way of a push)', () => {
+  test("startGit: no stall timer before run; a killed or failing process rejects with git's words", async () => {
+    const repo = makeRepo();
+    const c1 = commitFiles(repo, { 'a.yaml': 'a\n' }, 'c1');
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: repo.dir, LC_ALL: 'C' };
+    const options = { cwd: repo.dir, env, config: [], stallTimeoutMs: 200 };
+
+    const waiting = startGit(['log', '--stdin', '--format=%H'], options);
+    await sleep(500); // longer than the stall timeout: the timer starts with run
+    assert.equal(waiting.exited, false);
+    assert.equal((await waiting.run(`${c1}\n`)).toString().trim(), c1);
+    assert.equal(waiting.exited, true);
+
+    const killed = startGit(['log', '--stdin', '--format=%H'], options);
+    killed.kill();
+    await sleep(100);
+    assert.equal(killed.exited, true);
+    await assert.rejects(killed.run(`${c1}\n`), GitCommandError);
+
+    const bad = startGit(['log', '--stdin', '--format=%H'], options);
+    await assert.rejects(bad.run(`${'f'.repeat(40)}\n`), (err: unknown) => {
+      assert.ok(err instanceof GitCommandError);
+      assert.match(err.message, /bad object|unknown revision|bad revision/);
+      return true;
+    });
+  });
+
+  test('the next walk uses the process started ahead, sees commits made after it started, survives its death', async () => {
+    const repo = makeRepo();
+    const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'c1', by('Alice', 1));
+    const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'c2', by('Alice', 2));
+    const source = sourceFor(repo.dir);
+    try {
+      await source.fetch();
+      assert.deepEqual(
+        (await source.changesSince(c1, c2, 'deploy')).commits.map((c) => c.subject),
+        ['c2'],
+      );
+      assert.equal(primedLog(source), undefined, 'started a moment later, out of the way of the sync');
+      await sleep(300);
+      const primed = primedLog(source);
+      assert.ok(primed && !primed.exited, 'a git log waits for the next walk');
+
+      // Commits created after that process started are seen by it.
+      const c3 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:3') }, 'c3', by('Bob', 3));
+      assert.equal(await source.fetch(), c3);
+      const since = await source.changesSince(c2, c3, 'deploy');
+      assert.deepEqual(
+        [since.check, since.commits.map((c) => [c.subject, c.files.map((f) => f.path)])],
+        ['descendant', [['c3', ['deploy/a.yaml']]]],
+      );
+      assert.equal(primed.exited, true, 'that process did the walk');
+
+      // The process started ahead dies: the next walk starts its own and answers the same.
+      await sleep(300);
+      const next = primedLog(source)!;
+      next.kill();
+      await sleep(100);
+      const c4 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:4') }, 'c4', by('Bob', 4));
+      await source.fetch();
+      assert.deepEqual(
+        (await source.changesSince(c3, c4, 'deploy')).commits.map((c) => c.subject),
+        ['c4'],
+      );
+      await sleep(300);
+      const last = primedLog(source)!;
+      await source.close();
+      assert.equal(primedLog(source), undefined);
+      await sleep(100);
+      assert.equal(last.exited, true, 'close stops the process started ahead');
+    } finally {
+      await source.close();
+    }
+  });
+
+  test('a source with a git log started ahead never keeps Node from exiting', async () => {
+    const repo = makeRepo();
+    const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'v1');
+    const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'v2');
+    const script = join(tempDir('dsctl-script'), 'walk.mts');
+    const modules = join(import.meta.dirname, '../../../src');
+    writeFileSync(
+      script,
+      `import { SimpleGitSource } from ${JSON.stringify(join(modules, 'source/simple-git-source.ts'))};
+const source = new SimpleGitSource({ url: ${JSON.stringify(repo.dir)}, branch: 'main', dir: ${JSON.stringify(tempDir('dsctl-clone'))} });
+await source.fetch();
+const since = await source.changesSince(${JSON.stringify(c1)}, ${JSON.stringify(c2)}, 'deploy');
+await new Promise((r) => setTimeout(r, 300));
+console.log(since.commits.length, source.primedLog !== undefined);
+`,
+    );
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`still running after 20 s: ${text}`));
+      }, 20_000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+    });
+    assert.equal(out.trim(), '1 true');
   });
 });
 
