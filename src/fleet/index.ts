@@ -14,7 +14,7 @@ export type {
 export { FleetError, FleetInputError, FleetStateError, NodeNotFoundError, PodExistsError } from './errors.js';
 export { measureNodesDown, type NodesDownReport } from './timeline-analysis.js';
 export { fleetKeys, type FleetKeys } from './simulated/keys.js';
-export type { FleetRedis } from './simulated/redis-script.js';
+export type { FleetRedis } from './simulated/simulated-fleet-driver.js';
 export {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_TIMELINE_CAP,

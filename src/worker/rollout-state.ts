@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DaemonSetStatusView, EventView } from '../domain/views.js';
+import { RedisScript } from '../redis/script.js';
 import { workerKeys, type WorkerKeys } from './keys.js';
 
 export interface InflightEntry {
@@ -37,13 +38,30 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
-// KEYS[1] inflight hash; ARGV[1] node, ARGV[2] jobId. Removes the entry only if it is still this job's.
-const FINISH_NODE = `
+// KEYS[1] inflight hash, KEYS[2] waiting count, KEYS[3] event stream, KEYS[4] durations list;
+// ARGV[1] node, ARGV[2] jobId, ARGV[3] event stream MAXLEN, ARGV[4] now ms, ARGV[5] duration ms or '',
+// then 4 values (type, reason, message, from) per event.
+// Removes the entry only if it is still this job's; records the events and the duration.
+// Returns { removed (1|0), entries left, waiting count or false }.
+const FINISH_NODE_UPDATE = `
+local removed = 0
 local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-local ok, entry = pcall(cjson.decode, v)
-if ok and entry['jobId'] == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
-return 0`;
+if v then
+  local ok, entry = pcall(cjson.decode, v)
+  if ok and type(entry) == 'table' and entry['jobId'] == ARGV[2] then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    removed = 1
+  end
+end
+for i = 6, #ARGV, 4 do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
+    'type', ARGV[i], 'reason', ARGV[i + 1], 'message', ARGV[i + 2], 'from', ARGV[i + 3], 'ts', ARGV[4])
+end
+if ARGV[5] ~= '' then
+  redis.call('RPUSH', KEYS[4], ARGV[5])
+  redis.call('LTRIM', KEYS[4], -50, -1)
+end
+return { removed, redis.call('HLEN', KEYS[1]), redis.call('GET', KEYS[2]) }`;
 
 // KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. Extends the lock only while the caller holds it.
 const RENEW_LOCK = `
@@ -54,6 +72,13 @@ return 0`;
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+const scripts = {
+  commitPlan: new RedisScript('commitPlan', COMMIT_PLAN),
+  finishNodeUpdate: new RedisScript('finishNodeUpdate', FINISH_NODE_UPDATE),
+  renewLock: new RedisScript('renewLock', RENEW_LOCK),
+  releaseLock: new RedisScript('releaseLock', RELEASE_LOCK),
+};
 
 export class RolloutState {
   readonly keys: WorkerKeys;
@@ -71,7 +96,7 @@ export class RolloutState {
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
-    await this.redis.eval(RELEASE_LOCK, 1, key, token);
+    await scripts.releaseLock.run(this.redis, [key], [token]);
   }
 
   /**
@@ -83,7 +108,7 @@ export class RolloutState {
     const token = await this.acquireLock(key, ttlMs);
     if (!token) return 'busy';
     const renew = setInterval(
-      () => void this.redis.eval(RENEW_LOCK, 1, key, token, ttlMs).catch(() => undefined),
+      () => void scripts.renewLock.run(this.redis, [key], [token, ttlMs]).catch(() => undefined),
       Math.max(50, Math.floor(ttlMs / 3)),
     );
     try {
@@ -117,13 +142,8 @@ export class RolloutState {
     if (entries.size === 0) return true;
     const args: string[] = [token];
     for (const [node, entry] of entries) args.push(node, JSON.stringify(entry));
-    const ok = await this.redis.eval(COMMIT_PLAN, 2, this.keys.planLock(ds), this.keys.inflight(ds), ...args);
+    const ok = await scripts.commitPlan.run(this.redis, [this.keys.planLock(ds), this.keys.inflight(ds)], args);
     return ok === 1;
-  }
-
-  /** Removes a node's in-flight entry if it still belongs to `jobId`. */
-  async finishNode(ds: string, node: string, jobId: string): Promise<boolean> {
-    return (await this.redis.eval(FINISH_NODE, 1, this.keys.inflight(ds), node, jobId)) === 1;
   }
 
   async clearInflight(ds: string, nodes: string[]): Promise<void> {
@@ -199,7 +219,7 @@ export class RolloutState {
   }
 
   /**
-   * Ends a node update in one round trip: removes the in-flight entry if it is still this job's,
+   * Ends a node update in one script: removes the in-flight entry if it is still this job's,
    * records the events the job produced and (when given) its duration.
    */
   async finishNodeUpdate(
@@ -209,41 +229,25 @@ export class RolloutState {
     events: Omit<EventView, 'ts'>[],
     durationMs?: number,
   ): Promise<{ removed: boolean; inflightLeft: number; waiting: number }> {
-    const pipeline = this.redis.pipeline();
-    pipeline.eval(FINISH_NODE, 1, this.keys.inflight(ds), node, jobId);
-    pipeline.hlen(this.keys.inflight(ds));
-    pipeline.get(this.keys.waiting(ds));
-    const now = String(Date.now());
-    for (const e of events) {
-      pipeline.xadd(
-        this.keys.events(ds),
-        'MAXLEN',
-        '~',
-        EVENT_STREAM_MAXLEN,
-        '*',
-        'type',
-        e.type,
-        'reason',
-        e.reason,
-        'message',
-        e.message,
-        'from',
-        e.from,
-        'ts',
-        now,
-      );
-    }
-    if (durationMs !== undefined) {
-      pipeline.rpush(this.keys.durations(ds), String(Math.round(durationMs)));
-      pipeline.ltrim(this.keys.durations(ds), -50, -1);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    for (const [err] of results) if (err) throw err;
+    const args: (string | number)[] = [
+      node,
+      jobId,
+      EVENT_STREAM_MAXLEN,
+      Date.now(),
+      durationMs === undefined ? '' : Math.round(durationMs),
+    ];
+    for (const e of events) args.push(e.type, e.reason, e.message, e.from);
+    const keys = [this.keys.inflight(ds), this.keys.waiting(ds), this.keys.events(ds), this.keys.durations(ds)];
+    const [removed, left, waiting] = (await scripts.finishNodeUpdate.run(this.redis, keys, args)) as [
+      number,
+      number,
+      (string | null)?,
+    ];
     return {
-      removed: results[0]?.[1] === 1,
-      inflightLeft: Number(results[1]?.[1] ?? 0),
-      // Unknown (no reconcile wrote it yet) counts as work waiting.
-      waiting: results[2]?.[1] === null ? 1 : Number(results[2]?.[1] ?? 1),
+      removed: removed === 1,
+      inflightLeft: Number(left),
+      // Unknown (no reconcile wrote it yet; Lua drops a trailing nil) counts as work waiting.
+      waiting: Number(waiting ?? 1),
     };
   }
 

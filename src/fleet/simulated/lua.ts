@@ -210,19 +210,27 @@ end
 return { now, entries }
 `;
 
-/** The body of createPod as a Lua function (ARGV as documented there), shared with convergeNode. */
+/**
+ * The body of createPod as a Lua function (ARGV as documented there), shared with convergeNode. `previous` is the
+ * idempotency record when the caller has read it already (false: none; nil: not read yet).
+ *
+ * A pod whose containers start at once (delay 0) is written Running, and Ready when its node is, in the same step:
+ * what materialize would do at `now`, without the round through the pending set (the hot path of a 10,000-node
+ * rollout with no start delay).
+ */
 const CREATE_POD_FN = `
-local function createPod()
+local function createPod(previous)
   local ds, node, name = ARGV[3], ARGV[4], ARGV[5]
   local idemKey = idempotencyKey(ARGV[8])
-  local previous = redis.call('GET', idemKey)
+  if previous == nil then previous = redis.call('GET', idemKey) end
   if previous then
     local last = cjson.decode(previous)
     local current = redis.call('HGET', podsKey(last.daemonSet), last.name)
     if current and cjson.decode(current).idempotencyKey == ARGV[8] then return 0, current end
     return 0, previous
   end
-  if redis.call('HEXISTS', nodesKey, node) == 0 then return -1, '' end
+  local nodeRaw = redis.call('HGET', nodesKey, node)
+  if not nodeRaw then return -1, '' end
   local key = podsKey(ds)
   if redis.call('HEXISTS', key, name) == 1 then return -2, '' end
   local pod = {
@@ -232,14 +240,23 @@ local function createPod()
   if ARGV[9] ~= '' then pod.createdBy = ARGV[9] end
   local delay = tonumber(ARGV[10])
   local member = memberOf(ds, name)
-  redis.call('HSET', key, name, cjson.encode(pod))
+  emit(now, 'created', pod)
+  if delay == 0 then
+    pod.phase = 'Running'
+    if cjson.decode(nodeRaw).ready ~= false then
+      pod.ready = true
+      pod.readySince = now
+      emit(now, 'ready', pod)
+    end
+  elseif delay > 0 then
+    redis.call('ZADD', pendingKey, now + delay, member)
+  end
+  local json = cjson.encode(pod)
+  redis.call('HSET', key, name, json)
   redis.call('SADD', daemonSetsKey, ds)
   redis.call('SADD', nodePodsKey(node), member)
-  if delay >= 0 then redis.call('ZADD', pendingKey, now + delay, member) end
-  redis.call('SET', idemKey, cjson.encode(pod), 'PX', ARGV[11])
-  emit(now, 'created', pod)
-  materialize(now)
-  return 1, redis.call('HGET', key, name)
+  redis.call('SET', idemKey, json, 'PX', ARGV[11])
+  return 1, json
 end
 `;
 
@@ -255,7 +272,7 @@ end
  */
 export const CREATE_POD = `${PRELUDE}
 ${CREATE_POD_FN}
-local code, pod = createPod()
+local code, pod = createPod(nil)
 return { code, pod }
 `;
 
@@ -273,7 +290,7 @@ ${CREATE_POD_FN}
 local ds, node, revision = ARGV[3], ARGV[4], ARGV[6]
 local previous = redis.call('GET', idempotencyKey(ARGV[8]))
 if previous then
-  local code, pod = createPod()
+  local code, pod = createPod(previous)
   return { code, pod, {} }
 end
 if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '', {} } end
@@ -298,7 +315,7 @@ for _, member in ipairs(members) do
   end
 end
 if existing then return { 2, existing, deleted } end
-local code, pod = createPod()
+local code, pod = createPod(false)
 return { code, pod, deleted }
 `;
 

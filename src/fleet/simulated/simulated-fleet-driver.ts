@@ -43,7 +43,10 @@ import {
   SET_NODE_READY,
   UPSERT_NODE,
 } from './lua.js';
-import { RedisScript, type FleetRedis } from './redis-script.js';
+import { RedisScript, type ScriptRedis } from '../../redis/script.js';
+
+/** A Redis connection the fleet can run scripts on: a single node or a Cluster client. */
+export type FleetRedis = ScriptRedis;
 
 /** Options of {@link SimulatedFleetDriver}. */
 export interface SimulatedFleetOptions {

@@ -224,6 +224,35 @@ void describe('SimulatedFleetDriver: pod readiness', () => {
     assert.equal(pod.readySince, pod.createdAt);
   });
 
+  void test('a zero start delay records created then ready at the creation time, and nothing pending', async (t) => {
+    const { driver, prefix } = await useFleet(t, 1, { startDelayMs: 0 });
+    const { pod } = await driver.createPod(podRequest());
+    assert.deepEqual(
+      (await driver.timeline()).map((e) => [e.event, e.pod, e.ts]),
+      [
+        ['created', pod.name, pod.createdAt],
+        ['ready', pod.name, pod.createdAt],
+      ],
+    );
+    assert.equal(await redis.zcard(fleetKeys(prefix).pending), 0);
+  });
+
+  void test('a zero start delay on a node that is not ready gives a Running pod that is not ready', async (t) => {
+    const { driver } = await useFleet(t, 1, { startDelayMs: 0 });
+    assert.equal(await driver.setNodeReady('node-1', false), true);
+    const { pod } = await driver.createPod(podRequest());
+    assert.equal(pod.phase, 'Running');
+    assert.equal(pod.ready, false);
+    assert.equal(pod.readySince, undefined);
+    assert.equal(await driver.setNodeReady('node-1', true), true);
+    const after = await podOf(driver, pod.name);
+    assert.equal(after?.ready, true);
+    assert.deepEqual(
+      (await driver.timeline()).filter((e) => e.pod === pod.name).map((e) => e.event),
+      ['created', 'ready'],
+    );
+  });
+
   for (const failImage of [/:typo$/, ':typo$']) {
     void test(`a pod whose image matches failImage ${String(failImage)} never becomes ready`, async (t) => {
       const { driver } = await useFleet(t, 2, { failImage });

@@ -1,12 +1,13 @@
 /**
  * A Lua script run by SHA (`EVALSHA`), loaded on demand (`EVAL` after `NOSCRIPT`), without mutating the caller's
- * ioredis instance (as `defineCommand` would).
+ * ioredis instance (as `defineCommand` would). Sending the SHA instead of the source on every call spares Redis
+ * hashing the source each time and keeps hot paths (a node job's bookkeeping) to a few dozen bytes.
  */
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 
-/** A Redis connection the fleet can run scripts on: a single node or a Cluster client. */
-export type FleetRedis = Redis | Cluster;
+/** A Redis connection scripts can run on: a single node or a Cluster client. */
+export type ScriptRedis = Redis | Cluster;
 
 /** One Lua script, identified by its SHA1. */
 export class RedisScript {
@@ -20,7 +21,7 @@ export class RedisScript {
   }
 
   /** Runs the script; loads it first when the server does not know it (restart, `SCRIPT FLUSH`, new node). */
-  async run(redis: FleetRedis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: ScriptRedis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
