@@ -232,7 +232,11 @@ export class WorkerRuntime {
   private async runReconcile(job: Job<ReconcileJobData>, token?: string): Promise<unknown> {
     const started = performance.now();
     const outcome = await this.opts.reconciler.reconcile(job.data.daemonSet);
-    if (outcome.kind !== 'locked') this.reconcileCost.set(job.data.daemonSet, performance.now() - started);
+    if (outcome.kind !== 'locked') {
+      this.reconcileCost.set(job.data.daemonSet, performance.now() - started);
+      // Any reconcile refreshes the status: the next refresh-only request counts from here.
+      this.lastRefresh.set(job.data.daemonSet, performance.now());
+    }
     this.opts.onReconcile?.(outcome.kind);
     if (outcome.kind === 'locked') {
       await job.moveToDelayed(Date.now() + 100, token);
