@@ -115,8 +115,11 @@ function matchesTerm(term: NodeSelectorTerm, node: NodeInput): boolean {
 /** nodeSelector AND required node affinity (terms OR-ed). */
 export function matchesNodeAffinity(podSpec: PodSpec, node: NodeInput): boolean {
   const labels = node.labels ?? {};
-  for (const [key, value] of Object.entries(podSpec.nodeSelector ?? {})) {
-    if (!Object.hasOwn(labels, key) || labels[key] !== value) return false;
+  if (podSpec.nodeSelector) {
+    for (const key in podSpec.nodeSelector) {
+      if (!Object.hasOwn(podSpec.nodeSelector, key)) continue;
+      if (!Object.hasOwn(labels, key) || labels[key] !== podSpec.nodeSelector[key]) return false;
+    }
   }
   const required = podSpec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (required) {
@@ -126,20 +129,37 @@ export function matchesNodeAffinity(podSpec: PodSpec, node: NodeInput): boolean 
   return true;
 }
 
+const RUN: NodeEligibility = Object.freeze({ shouldRun: true, shouldContinueRunning: true });
+const DO_NOT_RUN: NodeEligibility = Object.freeze({ shouldRun: false, shouldContinueRunning: false });
+const KEEP_ONLY: NodeEligibility = Object.freeze({ shouldRun: false, shouldContinueRunning: true });
+
+/**
+ * `NodeShouldRunDaemonPod` for one pod template spec, compiled once for many nodes: the tolerations
+ * are built once, and a ready, schedulable node without taints needs no taint check at all. The
+ * results are shared frozen objects; a reconcile of 10,000 nodes allocates none per node.
+ */
+export function eligibilityChecker(podSpec: PodSpec): (node: NodeInput) => NodeEligibility {
+  const tolerations = [...(podSpec.tolerations ?? []), ...defaultDaemonTolerations(podSpec.hostNetwork === true)];
+  return (node) => {
+    if (podSpec.nodeName && podSpec.nodeName !== node.name) return DO_NOT_RUN;
+    if (!matchesNodeAffinity(podSpec, node)) return DO_NOT_RUN;
+    if (node.ready !== false && node.unschedulable !== true && (node.taints === undefined || node.taints.length === 0)) {
+      return RUN;
+    }
+    let untoleratedNoSchedule = false;
+    let untoleratedNoExecute = false;
+    for (const taint of effectiveTaints(node)) {
+      if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue; // PreferNoSchedule is a preference
+      if (tolerations.some((t) => toleratesTaint(t, taint))) continue;
+      if (taint.effect === 'NoExecute') untoleratedNoExecute = true;
+      else untoleratedNoSchedule = true;
+    }
+    if (!untoleratedNoSchedule && !untoleratedNoExecute) return RUN;
+    return untoleratedNoExecute ? DO_NOT_RUN : KEEP_ONLY;
+  };
+}
+
 /** Kubernetes `NodeShouldRunDaemonPod` for one node and one pod template spec. */
 export function nodeShouldRunDaemonPod(node: NodeInput, podSpec: PodSpec): NodeEligibility {
-  if (podSpec.nodeName && podSpec.nodeName !== node.name) return { shouldRun: false, shouldContinueRunning: false };
-  if (!matchesNodeAffinity(podSpec, node)) return { shouldRun: false, shouldContinueRunning: false };
-
-  const tolerations = [...(podSpec.tolerations ?? []), ...defaultDaemonTolerations(podSpec.hostNetwork === true)];
-  let untoleratedNoSchedule = false;
-  let untoleratedNoExecute = false;
-  for (const taint of effectiveTaints(node)) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue; // PreferNoSchedule is a preference
-    if (tolerations.some((t) => toleratesTaint(t, taint))) continue;
-    if (taint.effect === 'NoExecute') untoleratedNoExecute = true;
-    else untoleratedNoSchedule = true;
-  }
-  if (!untoleratedNoSchedule && !untoleratedNoExecute) return { shouldRun: true, shouldContinueRunning: true };
-  return { shouldRun: false, shouldContinueRunning: !untoleratedNoExecute };
+  return eligibilityChecker(podSpec)(node);
 }

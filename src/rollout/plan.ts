@@ -13,7 +13,7 @@ import { applyDaemonSetDefaults } from '../manifest/defaults.js';
 import { validateDaemonSet } from '../manifest/validate.js';
 import { templateHash } from '../revision/hash.js';
 import { allowsSurge, rollingBudget } from './budget.js';
-import { nodeShouldRunDaemonPod, type NodeEligibility } from './eligibility.js';
+import { eligibilityChecker, type NodeEligibility } from './eligibility.js';
 import { manage } from './manage.js';
 import { toWorkingPod } from './pod-state.js';
 import { rollingUpdate } from './rolling-update.js';
@@ -54,10 +54,11 @@ export function planRollout(input: PlanInput, options: PlanOptions = {}): PlanRe
   // Walk nodes in plain string order (dsctl rule D2); a repeated name counts once.
   const nodes: NodeInput[] = [];
   const eligibility = new Map<string, NodeEligibility>();
+  const shouldRun = eligibilityChecker(podSpec);
   for (const node of [...input.nodes].sort((a, b) => byName(a.name, b.name))) {
     if (eligibility.has(node.name)) continue;
     nodes.push(node);
-    eligibility.set(node.name, nodeShouldRunDaemonPod(node, podSpec));
+    eligibility.set(node.name, shouldRun(node));
   }
   const listed = new Set(eligibility.keys());
 
@@ -124,8 +125,8 @@ export function observeStatus(input: PlanInput): PlanResult['status'] {
   const hash = input.updateRevision ?? templateHash(ds.spec?.template, ds.status?.collisionCount);
   const nodes = [...input.nodes].sort((a, b) => byName(a.name, b.name));
   const eligibility = new Map<string, NodeEligibility>();
-  for (const node of nodes)
-    if (!eligibility.has(node.name)) eligibility.set(node.name, nodeShouldRunDaemonPod(node, podSpec));
+  const shouldRun = eligibilityChecker(podSpec);
+  for (const node of nodes) if (!eligibility.has(node.name)) eligibility.set(node.name, shouldRun(node));
   const work = new WorkingSet(input.pods.map(toWorkingPod));
   return computeStatus(
     nodes.filter((n, i) => i === 0 || nodes[i - 1]!.name !== n.name),

@@ -18,7 +18,7 @@ import type { FleetDriver, FleetPod } from '../fleet/driver.js';
 import type { NodeJobData } from '../queue/jobs.js';
 import { QUEUE_NODE_UPDATE, nodeJobId } from '../queue/names.js';
 import { InvalidDaemonSetError } from '../errors.js';
-import { nodeShouldRunDaemonPod } from '../rollout/eligibility.js';
+import { eligibilityChecker } from '../rollout/eligibility.js';
 import { observeStatus, planRollout } from '../rollout/plan.js';
 import { rollingBudget } from '../rollout/budget.js';
 import { isPausedByAnnotation, partitionOf, progressDeadlineOf } from './annotations.js';
@@ -81,6 +81,9 @@ export type ReconcileOutcome =
   | { kind: 'planned'; jobs: number; deletes: number; requeueAfterMs: number | null; complete: boolean };
 
 const SYNTHETIC = '(in-flight)';
+/** Node jobs recorded and enqueued first; later chunks grow fourfold up to {@link MAX_CHUNK}. */
+const FIRST_CHUNK = 50;
+const MAX_CHUNK = 2000;
 const POD_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** `<ds-name>-` plus 5 characters of Kubernetes' safe alphabet. */
@@ -125,9 +128,8 @@ export class Reconciler {
     const now = snapshot.now;
     const paused = pausedByApi || isPausedByAnnotation(desired.daemonSet);
     const podSpec = spec.template?.spec ?? {};
-    const eligible = new Set(
-      snapshot.nodes.filter((n) => nodeShouldRunDaemonPod(n, podSpec).shouldRun).map((n) => n.name),
-    );
+    const shouldRun = eligibilityChecker(podSpec);
+    const eligible = new Set(snapshot.nodes.filter((n) => shouldRun(n).shouldRun).map((n) => n.name));
     const listed = new Set(snapshot.nodes.map((n) => n.name));
 
     // Entries of nodes that left the fleet are dropped: the node no longer counts anywhere.
@@ -210,12 +212,20 @@ export class Reconciler {
         entries.set(node, { jobId: id, revision: H, mode: data.mode, since: now });
         requests.push({ id, data });
       }
-      if (!(await state.commitPlan(ds, token, entries))) {
-        logger.warn({ daemonSet: ds }, 'planning lock lost before the plan was recorded; nothing enqueued');
-        return { kind: 'locked' };
+      // Record and enqueue in growing chunks, each chunk's entries before its jobs: the first
+      // nodes start while the rest of a 10,000-node plan is still being written.
+      for (let i = 0, size = FIRST_CHUNK; i < requests.length; i += size, size = Math.min(size * 4, MAX_CHUNK)) {
+        const chunk = requests.slice(i, i + size);
+        const chunkEntries = new Map(chunk.map((r) => [r.data.node, entries.get(r.data.node)!]));
+        if (!(await state.commitPlan(ds, token, chunkEntries))) {
+          logger.warn({ daemonSet: ds, enqueued }, 'planning lock lost while recording the plan; the rest not enqueued');
+          return { kind: 'locked' };
+        }
+        await this.deps.enqueueNodeJobs(chunk);
+        enqueued += chunk.length;
       }
-      await this.deps.enqueueNodeJobs([...requests, ...requeue]);
-      enqueued = requests.length + requeue.length;
+      await this.deps.enqueueNodeJobs(requeue);
+      enqueued += requeue.length;
       if (clearEntries.length > 0) await state.clearInflight(ds, clearEntries);
       for (const d of directDeletes) await this.deletePod(ds, d.pod, d.reason, snapshot.pods);
     }
@@ -449,9 +459,9 @@ function unavailableNodeNames(
       .filter((p) => p.ready && !p.deleting && (minReady === 0 || (p.readySince ?? Infinity) + minReady * 1000 <= now))
       .map((p) => p.node),
   );
-  const podSpec = desired.daemonSet.spec?.template?.spec ?? {};
+  const shouldRun = eligibilityChecker(desired.daemonSet.spec?.template?.spec ?? {});
   return nodes
-    .filter((n) => nodeShouldRunDaemonPod(n, podSpec).shouldRun && !availableOn.has(n.name))
+    .filter((n) => shouldRun(n).shouldRun && !availableOn.has(n.name))
     .map((n) => n.name)
     .sort();
 }

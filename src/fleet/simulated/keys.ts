@@ -8,6 +8,7 @@
  * | key                                   | type   | content                                                    |
  * | ------------------------------------- | ------ | ---------------------------------------------------------- |
  * | `{p}:fleet:meta`                      | hash   | `createdAt`, `nodeCount` of `init`; marks the fleet exists |
+ * |                                       |        | `epoch`, `nodesSeq`: the nodes' version (see readFleet)     |
  * | `{p}:fleet:nodes`                     | hash   | node name → `NodeInput` JSON (`ready` always set)          |
  * | `{p}:fleet:daemonsets`                | set    | `namespace/name` of every DaemonSet that has pods          |
  * | `{p}:fleet:pods:<ns>/<name>`          | hash   | pod name → pod JSON                                        |

@@ -36,6 +36,20 @@ local function nodePodsKey(node) return base .. ':node-pods:' .. node end
 local function idempotencyKey(key) return base .. ':idempotency:' .. key end
 
 local function memberOf(ds, pod) return ds .. ' ' .. pod end
+
+-- The nodes' version: changes with every node write (see nodesChanged), so a reader may keep the
+-- nodes it parsed and skip them while the version holds, as an informer keeps its cache. The epoch
+-- (the server time, in microseconds, of the fleet's first node write; scripts run one at a time)
+-- makes a fleet wiped and made again never repeat an old version.
+local function nodesChanged()
+  local t = redis.call('TIME')
+  redis.call('HSETNX', base .. ':meta', 'epoch', t[1] .. '.' .. t[2])
+  redis.call('HINCRBY', base .. ':meta', 'nodesSeq', 1)
+end
+local function nodesVersion()
+  local v = redis.call('HMGET', base .. ':meta', 'epoch', 'nodesSeq')
+  return (v[1] or '') .. ':' .. (v[2] or '')
+end
 local function splitMember(member) return string.match(member, '^(%S+) (%S+)$') end
 local function ms(n) return string.format('%d', n) end
 
@@ -161,20 +175,23 @@ for i = 1, count do
   local labels = { ['kubernetes.io/hostname'] = name, ['kubernetes.io/os'] = 'linux', ['kubernetes.io/arch'] = 'amd64' }
   redis.call('HSETNX', nodesKey, name, cjson.encode({ name = name, ready = true, labels = labels }))
 end
+nodesChanged()
 return 1
 `;
 
 /**
  * readFleet: one consistent read.
- *   ARGV[3] "1" to return the nodes
+ *   ARGV[3] which nodes: "" none | "*" all | a nodes version: all unless that is still the version
  *   ARGV[4] which pods: "none" | "one" | "all" | "node"
  *   ARGV[5] the DaemonSet when "one" or "node"
  *   ARGV[6] the node when "node" (that DaemonSet's pods on that node only)
- * Output: { now, { node JSON... }, { pod JSON... } }
+ * Output: { now, { node JSON... }, { pod JSON... }, nodes version, 1 when the nodes are included else 0 }
  */
 export const READ_FLEET = `${PRELUDE}
 local nodes = {}
-if ARGV[3] == '1' then nodes = redis.call('HVALS', nodesKey) end
+local version = nodesVersion()
+local withNodes = ARGV[3] == '*' or (ARGV[3] ~= '' and ARGV[3] ~= version)
+if withNodes then nodes = redis.call('HVALS', nodesKey) end
 local pods = {}
 if ARGV[4] == 'one' then
   pods = redis.call('HVALS', podsKey(ARGV[5]))
@@ -191,7 +208,7 @@ elseif ARGV[4] == 'all' then
     for _, raw in ipairs(redis.call('HVALS', podsKey(ds))) do pods[#pods + 1] = raw end
   end
 end
-return { now, nodes, pods }
+return { now, nodes, pods, version, withNodes and 1 or 0 }
 `;
 
 /**
@@ -342,6 +359,7 @@ export const UPSERT_NODE = `${PRELUDE}
 local node = cjson.decode(ARGV[3])
 local previous = redis.call('HGET', nodesKey, node.name)
 redis.call('HSET', nodesKey, node.name, ARGV[3])
+nodesChanged()
 if not previous then return 1 end
 local wasReady = cjson.decode(previous).ready ~= false
 local isReady = node.ready ~= false
@@ -363,6 +381,7 @@ local ready = ARGV[4] == '1'
 if (node.ready ~= false) == ready then return 1 end
 node.ready = ready
 redis.call('HSET', nodesKey, ARGV[3], cjson.encode(node))
+nodesChanged()
 applyNodeReady(ARGV[3], ready, now)
 return 1
 `;
@@ -384,5 +403,6 @@ for _, member in ipairs(members) do
 end
 redis.call('DEL', nodePodsKey(ARGV[3]))
 redis.call('HDEL', nodesKey, ARGV[3])
+nodesChanged()
 return 1
 `;

@@ -107,6 +107,11 @@ export class SimulatedFleetDriver implements FleetDriver {
   private readonly failImage: RegExp | undefined;
   private readonly timelineCap: number;
   private readonly idempotencyTtlMs: number;
+  /**
+   * The nodes as last read, with their version: a read skips them while the version holds (10,000
+   * nodes are parsed once, not at every reconcile of every DaemonSet). Shared between callers, so frozen.
+   */
+  private nodesCache: { version: string; nodes: readonly NodeInput[] } | undefined;
 
   constructor(options: SimulatedFleetOptions) {
     this.redis = options.redis;
@@ -273,18 +278,23 @@ export class SimulatedFleetDriver implements FleetDriver {
     node?: string,
   ): Promise<{ now: number; nodes: NodeInput[]; pods: FleetPod[] }> {
     const mode = pods === null ? 'none' : pods === 'all' ? 'all' : node !== undefined ? 'node' : 'one';
-    const result = await this.run(scripts.readFleet, [], [withNodes ? '1' : '0', mode, pods ?? '', node ?? '']);
-    if (!Array.isArray(result) || result.length !== 3)
-      throw new FleetStateError('read fleet: unexpected script result');
-    const [now, rawNodes, rawPods] = result as [unknown, unknown, unknown];
-    if (typeof now !== 'number' || !Array.isArray(rawNodes) || !Array.isArray(rawPods)) {
+    const cached = this.nodesCache;
+    const nodesArg = withNodes ? (cached?.version ?? '*') : '';
+    const result = await this.run(scripts.readFleet, [], [nodesArg, mode, pods ?? '', node ?? '']);
+    if (!Array.isArray(result) || result.length !== 5) throw new FleetStateError('read fleet: unexpected script result');
+    const [now, rawNodes, rawPods, version, included] = result as unknown[];
+    if (typeof now !== 'number' || !Array.isArray(rawNodes) || !Array.isArray(rawPods) || typeof version !== 'string') {
       throw new FleetStateError('read fleet: unexpected script result');
     }
-    return {
-      now,
-      nodes: rawNodes.map((raw) => parseNode(raw)).sort((a, b) => compareStrings(a.name, b.name)),
-      pods: rawPods.map((raw) => parsePod(raw)).sort(comparePods),
-    };
+    let nodes: readonly NodeInput[] = [];
+    if (included === 1) {
+      nodes = Object.freeze(rawNodes.map((raw) => freezeNode(parseNode(raw))).sort((a, b) => compareStrings(a.name, b.name)));
+      this.nodesCache = { version, nodes };
+    } else if (withNodes) {
+      if (!cached || cached.version !== version) throw new FleetStateError('read fleet: nodes left out of a changed version');
+      nodes = cached.nodes;
+    }
+    return { now, nodes: [...nodes], pods: rawPods.map((raw) => parsePod(raw)).sort(comparePods) };
   }
 
   private run(script: RedisScript, extraKeys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
@@ -383,6 +393,16 @@ function parseNode(raw: unknown): NodeInput {
   node.ready = obj['ready'] !== false;
   if (obj['unschedulable'] === true) node.unschedulable = true;
   return node;
+}
+
+/** Shallow-freezes a node and its labels and taints (cached nodes are shared by every reader). */
+function freezeNode(node: NodeInput): NodeInput {
+  if (node.labels) Object.freeze(node.labels);
+  if (node.taints) {
+    for (const taint of node.taints) Object.freeze(taint);
+    Object.freeze(node.taints);
+  }
+  return Object.freeze(node);
 }
 
 const PHASES: readonly PodPhase[] = ['Running', 'Pending', 'Failed', 'Succeeded'];

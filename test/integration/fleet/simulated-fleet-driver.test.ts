@@ -495,6 +495,42 @@ void describe('SimulatedFleetDriver: createPod and deletePod', () => {
 });
 
 void describe('SimulatedFleetDriver: timeline, clock and shared state', () => {
+  void test('nodes are parsed once per change: every node write, by any instance, is seen by the next read', async (t) => {
+    const { driver, prefix } = await useFleet(t, 3);
+    const other = new SimulatedFleetDriver({ redis: redis2, prefix, startDelayMs: DELAY_MS });
+    const names = async () => (await driver.snapshot(DS)).nodes.map((n) => `${n.name}:${String(n.ready)}`);
+    assert.deepEqual(await names(), ['node-1:true', 'node-2:true', 'node-3:true']);
+    const first = (await driver.snapshot(DS)).nodes;
+    const second = (await driver.snapshot(DS)).nodes;
+    assert.notEqual(first, second, 'each read gets its own array');
+    assert.equal(first[0], second[0], 'unchanged nodes are the parsed objects of the last change');
+    assert.ok(Object.isFrozen(first[0]) && Object.isFrozen(first[0]?.labels));
+
+    assert.equal(await other.setNodeReady('node-2', false), true);
+    assert.deepEqual(await names(), ['node-1:true', 'node-2:false', 'node-3:true']);
+    await other.addNode({ name: 'node-4', labels: { zone: 'b' } });
+    assert.deepEqual(await names(), ['node-1:true', 'node-2:false', 'node-3:true', 'node-4:true']);
+    await other.addNode({ name: 'node-4', labels: { zone: 'c' } });
+    assert.deepEqual((await driver.listNodes()).find((n) => n.name === 'node-4')?.labels, { zone: 'c' });
+    assert.equal(await other.removeNode('node-1'), true);
+    assert.deepEqual(await names(), ['node-2:false', 'node-3:true', 'node-4:true']);
+  });
+
+  void test('a fleet wiped and made again is read afresh, never from the nodes of the old one', async (t) => {
+    const { driver, prefix } = await useFleet(t, 3);
+    assert.equal((await driver.snapshot(DS)).nodes.length, 3);
+    await cleanupPrefix(redis, prefix);
+    assert.deepEqual((await driver.snapshot(DS)).nodes, []);
+    assert.equal(await new SimulatedFleetDriver({ redis: redis2, prefix, startDelayMs: DELAY_MS }).initFleet(5), true);
+    assert.equal((await driver.snapshot(DS)).nodes.length, 5);
+    await cleanupPrefix(redis, prefix);
+    assert.equal(await SimulatedFleetDriver.init(redis2, prefix, 2), true);
+    assert.deepEqual(
+      (await driver.listNodes()).map((n) => n.name),
+      ['node-1', 'node-2'],
+    );
+  });
+
   void test('the timeline is ascending by ts and pages with sinceTs, afterId and limit', async (t) => {
     const { driver } = await useFleet(t, 4);
     for (const node of ['node-1', 'node-2', 'node-3']) {

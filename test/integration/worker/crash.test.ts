@@ -40,7 +40,7 @@ describe('crash safety with three replicas', { timeout: 240_000 }, () => {
     '--fleet',
     `sim:${NODES}`,
     '--sim-start-delay',
-    '800ms',
+    '1200ms',
     '--poll-interval',
     '1s',
     '--lock-duration',

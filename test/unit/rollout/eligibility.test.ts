@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PodSpec, Taint, Toleration } from '../../../src/domain/kubernetes.js';
 import type { NodeInput } from '../../../src/domain/plan.js';
-import { nodeShouldRunDaemonPod, toleratesTaint } from '../../../src/rollout/eligibility.js';
+import { eligibilityChecker, nodeShouldRunDaemonPod, toleratesTaint } from '../../../src/rollout/eligibility.js';
 
 const spec = (extra: Partial<PodSpec> = {}): PodSpec => ({ containers: [{ name: 'app', image: 'img' }], ...extra });
 const taint = (key: string, effect: string, value?: string): Taint => ({ key, effect, ...(value ? { value } : {}) });
@@ -183,6 +183,19 @@ describe('nodeShouldRunDaemonPod', () => {
       assert.deepEqual([got.shouldRun, got.shouldContinueRunning], c.want);
     });
   }
+
+  test('one checker compiled per template answers every case of its template, with shared frozen results', () => {
+    for (const c of cases) {
+      const check = eligibilityChecker(c.spec);
+      for (let i = 0; i < 2; i++) {
+        const got = check(c.node);
+        assert.deepEqual([got.shouldRun, got.shouldContinueRunning], c.want, c.name);
+        assert.ok(Object.isFrozen(got), c.name);
+      }
+    }
+    const check = eligibilityChecker(spec());
+    assert.equal(check({ name: 'a' }), check({ name: 'b' }));
+  });
 });
 
 describe('toleratesTaint', () => {
