@@ -45,8 +45,10 @@ function webhookRepoOf(config: WorkerConfig): { cloneUrls: string[]; fullNames: 
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<WorkerHandle> {
   // One client for dsctl's own keys (fails fast when Redis is gone), BullMQ gets the URL and makes its own.
-  // Auto-pipelining: the commands of hundreds of concurrent node jobs issued in one tick go out in one write.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, enableAutoPipelining: true });
+  // No auto-pipelining: holding a tick's commands for one write made Redis and this process take
+  // turns (10,000-node rollout 2,405 vs 2,144 ms, median of 5 alternating runs); sent at once,
+  // Redis works on them while this process handles the next replies.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   try {
     await redis.connect();
