@@ -143,7 +143,11 @@ export function eligibilityChecker(podSpec: PodSpec): (node: NodeInput) => NodeE
   return (node) => {
     if (podSpec.nodeName && podSpec.nodeName !== node.name) return DO_NOT_RUN;
     if (!matchesNodeAffinity(podSpec, node)) return DO_NOT_RUN;
-    if (node.ready !== false && node.unschedulable !== true && (node.taints === undefined || node.taints.length === 0)) {
+    if (
+      node.ready !== false &&
+      node.unschedulable !== true &&
+      (node.taints === undefined || node.taints.length === 0)
+    ) {
       return RUN;
     }
     let untoleratedNoSchedule = false;

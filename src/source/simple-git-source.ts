@@ -334,15 +334,37 @@ export class SimpleGitSource implements GitSource {
     try {
       return await (primed?.git ?? startGit(args, this.readOptions())).run(`${range}\n`);
     } finally {
-      // Starting a process blocks the event loop for its fork and exec: do it once the work this
-      // sync sets off (reconcile, first node jobs) is under way, not in its path.
-      clearTimeout(this.primeTimer);
-      this.primeTimer = setTimeout(() => {
-        this.primedLog?.git.kill();
-        if (!this.closed) this.primedLog = { relative, git: startGit(args, this.readOptions()) };
-      }, PRIME_DELAY_MS);
-      this.primeTimer.unref();
+      this.primeWhenIdle(relative, args);
     }
+  }
+
+  /**
+   * Starting a process blocks the event loop for its fork and exec (25 ms with a big heap), so it
+   * happens {@link PRIME_DELAY_MS} after the walk, out of the way of the work the sync sets off.
+   * When that timer fires late, that work is big (a plan of 10,000 nodes, then their jobs): the
+   * start then waits, looking every {@link PRIME_DELAY_MS}, for a quiet loop; after
+   * {@link PRIME_MAX_WAIT_MS} of a busy loop no process is started ahead.
+   */
+  private primeWhenIdle(relative: string, args: string[]): void {
+    clearTimeout(this.primeTimer);
+    let since = performance.eventLoopUtilization();
+    let due = performance.now() + PRIME_DELAY_MS;
+    let waited = 0;
+    const attempt = () => {
+      const late = performance.now() - due > PRIME_MAX_LATE_MS;
+      const busy = waited > 0 && performance.eventLoopUtilization(since).utilization > PRIME_MAX_BUSY;
+      if ((late || busy) && waited < PRIME_MAX_WAIT_MS) {
+        waited += PRIME_DELAY_MS;
+        since = performance.eventLoopUtilization();
+        due = performance.now() + PRIME_DELAY_MS;
+        this.primeTimer = setTimeout(attempt, PRIME_DELAY_MS).unref();
+        return;
+      }
+      if (late || busy || this.closed) return;
+      this.primedLog?.git.kill();
+      this.primedLog = { relative, git: startGit(args, this.readOptions()) };
+    };
+    this.primeTimer = setTimeout(attempt, PRIME_DELAY_MS).unref();
   }
 
   /** A read-only git command in the clone, without simple-git (see git-process.ts). */
@@ -392,8 +414,14 @@ export class SimpleGitSource implements GitSource {
   }
 }
 
-/** How long after a `git log` the next one is started ahead (see logSince). */
+/** How often, after a `git log`, the loop is looked at to start the next one ahead (see primeWhenIdle). */
 const PRIME_DELAY_MS = 100;
+/** A timer this late means a long task just ran: starting the process ahead waits. */
+const PRIME_MAX_LATE_MS = 50;
+/** While waiting, event loop utilization above which it waits on. */
+const PRIME_MAX_BUSY = 0.5;
+/** Longest wait for a quiet loop; then no process is started ahead. */
+const PRIME_MAX_WAIT_MS = 5000;
 
 const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 

@@ -218,7 +218,10 @@ export class Reconciler {
         const chunk = requests.slice(i, i + size);
         const chunkEntries = new Map(chunk.map((r) => [r.data.node, entries.get(r.data.node)!]));
         if (!(await state.commitPlan(ds, token, chunkEntries))) {
-          logger.warn({ daemonSet: ds, enqueued }, 'planning lock lost while recording the plan; the rest not enqueued');
+          logger.warn(
+            { daemonSet: ds, enqueued },
+            'planning lock lost while recording the plan; the rest not enqueued',
+          );
           return { kind: 'locked' };
         }
         await this.deps.enqueueNodeJobs(chunk);

@@ -281,17 +281,21 @@ export class SimulatedFleetDriver implements FleetDriver {
     const cached = this.nodesCache;
     const nodesArg = withNodes ? (cached?.version ?? '*') : '';
     const result = await this.run(scripts.readFleet, [], [nodesArg, mode, pods ?? '', node ?? '']);
-    if (!Array.isArray(result) || result.length !== 5) throw new FleetStateError('read fleet: unexpected script result');
+    if (!Array.isArray(result) || result.length !== 5)
+      throw new FleetStateError('read fleet: unexpected script result');
     const [now, rawNodes, rawPods, version, included] = result as unknown[];
     if (typeof now !== 'number' || !Array.isArray(rawNodes) || !Array.isArray(rawPods) || typeof version !== 'string') {
       throw new FleetStateError('read fleet: unexpected script result');
     }
     let nodes: readonly NodeInput[] = [];
     if (included === 1) {
-      nodes = Object.freeze(rawNodes.map((raw) => freezeNode(parseNode(raw))).sort((a, b) => compareStrings(a.name, b.name)));
+      nodes = Object.freeze(
+        rawNodes.map((raw) => freezeNode(parseNode(raw))).sort((a, b) => compareStrings(a.name, b.name)),
+      );
       this.nodesCache = { version, nodes };
     } else if (withNodes) {
-      if (!cached || cached.version !== version) throw new FleetStateError('read fleet: nodes left out of a changed version');
+      if (!cached || cached.version !== version)
+        throw new FleetStateError('read fleet: nodes left out of a changed version');
       nodes = cached.nodes;
     }
     return { now, nodes: [...nodes], pods: rawPods.map((raw) => parsePod(raw)).sort(comparePods) };

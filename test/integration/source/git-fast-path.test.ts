@@ -401,6 +401,33 @@ describe('a git log started ahead (no process start on the way of a push)', () =
     }
   });
 
+  test('the git log ahead waits while the event loop is busy (a big plan right after the sync), then starts', async () => {
+    const repo = makeRepo();
+    const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'c1', by('Alice', 1));
+    const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'c2', by('Alice', 2));
+    const source = sourceFor(repo.dir);
+    try {
+      await source.fetch();
+      await source.changesSince(c1, c2, 'deploy');
+      // As after a push to 10,000 nodes: a plan (one 200 ms task), then node jobs (short tasks).
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const planned = performance.now() + 200;
+      while (performance.now() < planned);
+      const busyUntil = performance.now() + 500;
+      while (performance.now() < busyUntil) {
+        const slice = performance.now() + 20;
+        while (performance.now() < slice);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(primedLog(source), undefined, 'not started while the loop was busy');
+      await sleep(450);
+      const primed = primedLog(source);
+      assert.ok(primed && !primed.exited, 'started once the loop went quiet');
+    } finally {
+      await source.close();
+    }
+  });
+
   test('a source with a git log started ahead never keeps Node from exiting', async () => {
     const repo = makeRepo();
     const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'v1');

@@ -69,8 +69,18 @@ describe('RolloutState.finishNodeUpdate', () => {
       'node-1',
       'job-1',
       [
-        { type: 'Normal', reason: 'SuccessfulDelete', message: 'Deleted pod: agent-b4c5d', from: 'daemonset-controller' },
-        { type: 'Normal', reason: 'SuccessfulCreate', message: 'Created pod: agent-x9z2k', from: 'daemonset-controller' },
+        {
+          type: 'Normal',
+          reason: 'SuccessfulDelete',
+          message: 'Deleted pod: agent-b4c5d',
+          from: 'daemonset-controller',
+        },
+        {
+          type: 'Normal',
+          reason: 'SuccessfulCreate',
+          message: 'Created pod: agent-x9z2k',
+          from: 'daemonset-controller',
+        },
       ],
       1234.4,
     );
