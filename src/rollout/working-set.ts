@@ -13,6 +13,8 @@ export interface PhaseResult {
 export class WorkingSet {
   private pods: WorkingPod[];
   private nextOrder: number;
+  /** Built on first use, then kept up to date by {@link apply} (a 10,000-node plan asks three times). */
+  private byNode: Map<string, WorkingPod[]> | undefined;
 
   constructor(pods: WorkingPod[]) {
     this.pods = pods;
@@ -21,9 +23,10 @@ export class WorkingSet {
 
   /**
    * Pods grouped by node, oldest first, as Kubernetes' `getNodesToDaemonPods(includeDeletedTerminal=false)`:
-   * pods that are both terminal and being deleted are left out entirely.
+   * pods that are both terminal and being deleted are left out entirely. Read-only for callers.
    */
   podsByNode(): Map<string, WorkingPod[]> {
+    if (this.byNode) return this.byNode;
     const byNode = new Map<string, WorkingPod[]>();
     for (const pod of this.pods) {
       if (pod.deleting && isTerminal(pod)) continue;
@@ -31,7 +34,8 @@ export class WorkingSet {
       if (list) list.push(pod);
       else byNode.set(pod.node, [pod]);
     }
-    for (const list of byNode.values()) list.sort(compareByAge);
+    for (const list of byNode.values()) if (list.length > 1) list.sort(compareByAge);
+    this.byNode = byNode;
     return byNode;
   }
 
@@ -44,9 +48,10 @@ export class WorkingSet {
     if (result.delete.length > 0) {
       const gone = new Set(result.delete.map((d) => d.pod));
       this.pods = this.pods.filter((pod) => !gone.has(pod));
+      for (const pod of gone) this.removeFromNode(pod);
     }
     for (const node of result.create) {
-      this.pods.push({
+      const pod: WorkingPod = {
         name: `(planned)/${node}/${this.nextOrder}`,
         node,
         revision,
@@ -57,8 +62,30 @@ export class WorkingSet {
         phase: 'Running',
         order: this.nextOrder++,
         planned: true,
-      });
+      };
+      this.pods.push(pod);
+      this.addToNode(pod);
     }
+  }
+
+  private removeFromNode(pod: WorkingPod): void {
+    const list = this.byNode?.get(pod.node);
+    const at = list?.indexOf(pod) ?? -1;
+    if (!list || at < 0) return;
+    list.splice(at, 1);
+    if (list.length === 0) this.byNode!.delete(pod.node);
+  }
+
+  private addToNode(pod: WorkingPod): void {
+    if (!this.byNode) return;
+    const list = this.byNode.get(pod.node);
+    if (!list) {
+      this.byNode.set(pod.node, [pod]);
+      return;
+    }
+    list.push(pod);
+    // Youngest by order; only a pod created "in the future" of `now` (clock skew) sorts after it.
+    if (compareByAge(list[list.length - 2]!, pod) > 0) list.sort(compareByAge);
   }
 }
 
