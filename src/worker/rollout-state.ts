@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { DaemonSetStatusView, EventView } from '../domain/views.js';
 import { RedisScript } from '../redis/script.js';
+import { TickBatcher, type BatchOutcome } from '../redis/tick-batcher.js';
 import { workerKeys, type WorkerKeys } from './keys.js';
 
 export interface InflightEntry {
@@ -39,28 +40,33 @@ for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1`;
 
 // KEYS[1] inflight hash, KEYS[2] waiting count, KEYS[3] event stream, KEYS[4] durations list;
-// ARGV[1] node, ARGV[2] jobId, ARGV[3] event stream MAXLEN, ARGV[4] now ms, ARGV[5] duration ms or '',
-// then 4 values (type, reason, message, from) per event.
-// Removes the entry only if it is still this job's; records the events and the duration.
-// Returns { removed (1|0), entries left, waiting count or false }.
-const FINISH_NODE_UPDATE = `
-local removed = 0
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v then
-  local ok, entry = pcall(cjson.decode, v)
-  if ok and type(entry) == 'table' and entry['jobId'] == ARGV[2] then
-    redis.call('HDEL', KEYS[1], ARGV[1])
-    removed = 1
+// ARGV[1] event stream MAXLEN, ARGV[2] now ms, then per finished node update: node, jobId,
+// duration ms or '', the number of events, and 4 values (type, reason, message, from) per event.
+// Removes each entry only if it is still that job's; records the events and the durations.
+// Returns { { removed (1|0) per update }, entries left, waiting count or false }.
+const FINISH_NODE_UPDATES = `
+local removed = {}
+local i = 3
+while i <= #ARGV do
+  local node, jobId, duration, events = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local done = 0
+  local v = redis.call('HGET', KEYS[1], node)
+  if v then
+    local ok, entry = pcall(cjson.decode, v)
+    if ok and type(entry) == 'table' and entry['jobId'] == jobId then
+      redis.call('HDEL', KEYS[1], node)
+      done = 1
+    end
   end
+  removed[#removed + 1] = done
+  for e = i + 4, i + 3 + events * 4, 4 do
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '*',
+      'type', ARGV[e], 'reason', ARGV[e + 1], 'message', ARGV[e + 2], 'from', ARGV[e + 3], 'ts', ARGV[2])
+  end
+  if duration ~= '' then redis.call('RPUSH', KEYS[4], duration) end
+  i = i + 4 + events * 4
 end
-for i = 6, #ARGV, 4 do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*',
-    'type', ARGV[i], 'reason', ARGV[i + 1], 'message', ARGV[i + 2], 'from', ARGV[i + 3], 'ts', ARGV[4])
-end
-if ARGV[5] ~= '' then
-  redis.call('RPUSH', KEYS[4], ARGV[5])
-  redis.call('LTRIM', KEYS[4], -50, -1)
-end
+redis.call('LTRIM', KEYS[4], -50, -1)
 return { removed, redis.call('HLEN', KEYS[1]), redis.call('GET', KEYS[2]) }`;
 
 // KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. Extends the lock only while the caller holds it.
@@ -75,13 +81,35 @@ return 0`;
 
 const scripts = {
   commitPlan: new RedisScript('commitPlan', COMMIT_PLAN),
-  finishNodeUpdate: new RedisScript('finishNodeUpdate', FINISH_NODE_UPDATE),
+  finishNodeUpdates: new RedisScript('finishNodeUpdates', FINISH_NODE_UPDATES),
   renewLock: new RedisScript('renewLock', RENEW_LOCK),
   releaseLock: new RedisScript('releaseLock', RELEASE_LOCK),
 };
 
+interface FinishRequest {
+  ds: string;
+  node: string;
+  jobId: string;
+  events: Omit<EventView, 'ts'>[];
+  durationMs: number | undefined;
+}
+type FinishResult = { removed: boolean; inflightLeft: number; waiting: number };
+
+/** Indexes of `items` per DaemonSet, in order. */
+function groupByDaemonSet(items: readonly { ds: string }[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const group = groups.get(item.ds);
+    if (group) group.push(i);
+    else groups.set(item.ds, [i]);
+  });
+  return groups;
+}
+
 export class RolloutState {
   readonly keys: WorkerKeys;
+  private readonly entries = new TickBatcher((items: { ds: string; node: string }[]) => this.entryBatch(items));
+  private readonly finishes = new TickBatcher((items: FinishRequest[]) => this.finishBatch(items));
 
   constructor(
     private readonly redis: Redis,
@@ -132,9 +160,30 @@ export class RolloutState {
     return out;
   }
 
-  async inflightEntry(ds: string, node: string): Promise<InflightEntry | undefined> {
-    const json = await this.redis.hget(this.keys.inflight(ds), node);
-    return json ? (JSON.parse(json) as InflightEntry) : undefined;
+  /** A node's in-flight entry; the lookups of one tick are one HMGET per DaemonSet. */
+  inflightEntry(ds: string, node: string): Promise<InflightEntry | undefined> {
+    return this.entries.call({ ds, node });
+  }
+
+  private async entryBatch(items: { ds: string; node: string }[]): Promise<BatchOutcome<InflightEntry | undefined>[]> {
+    const outcomes: BatchOutcome<InflightEntry | undefined>[] = [];
+    const run = async (ds: string, indexes: number[]) => {
+      try {
+        const values = await this.redis.hmget(this.keys.inflight(ds), ...indexes.map((i) => items[i]!.node));
+        indexes.forEach((i, k) => {
+          const json = values[k];
+          try {
+            outcomes[i] = { ok: true, value: json ? (JSON.parse(json) as InflightEntry) : undefined };
+          } catch (error) {
+            outcomes[i] = { ok: false, error };
+          }
+        });
+      } catch (error) {
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+      }
+    };
+    await Promise.all([...groupByDaemonSet(items)].map(([ds, indexes]) => run(ds, indexes)));
+    return outcomes;
   }
 
   /** Records decided node updates, fenced by the planning lock. False when the lock was lost. */
@@ -219,36 +268,53 @@ export class RolloutState {
   }
 
   /**
-   * Ends a node update in one script: removes the in-flight entry if it is still this job's,
-   * records the events the job produced and (when given) its duration.
+   * Ends a node update: removes the in-flight entry if it is still this job's, records the events
+   * the job produced and (when given) its duration. The updates of one DaemonSet that end in the
+   * same tick go to Redis as one script run.
    */
-  async finishNodeUpdate(
+  finishNodeUpdate(
     ds: string,
     node: string,
     jobId: string,
     events: Omit<EventView, 'ts'>[],
     durationMs?: number,
   ): Promise<{ removed: boolean; inflightLeft: number; waiting: number }> {
-    const args: (string | number)[] = [
-      node,
-      jobId,
-      EVENT_STREAM_MAXLEN,
-      Date.now(),
-      durationMs === undefined ? '' : Math.round(durationMs),
-    ];
-    for (const e of events) args.push(e.type, e.reason, e.message, e.from);
-    const keys = [this.keys.inflight(ds), this.keys.waiting(ds), this.keys.events(ds), this.keys.durations(ds)];
-    const [removed, left, waiting] = (await scripts.finishNodeUpdate.run(this.redis, keys, args)) as [
-      number,
-      number,
-      (string | null)?,
-    ];
-    return {
-      removed: removed === 1,
-      inflightLeft: Number(left),
-      // Unknown (no reconcile wrote it yet; Lua drops a trailing nil) counts as work waiting.
-      waiting: Number(waiting ?? 1),
+    return this.finishes.call({ ds, node, jobId, events, durationMs });
+  }
+
+  private async finishBatch(items: FinishRequest[]): Promise<BatchOutcome<FinishResult>[]> {
+    const outcomes: BatchOutcome<FinishResult>[] = [];
+    const run = async (ds: string, indexes: number[]) => {
+      const args: (string | number)[] = [EVENT_STREAM_MAXLEN, Date.now()];
+      for (const i of indexes) {
+        const { node, jobId, events, durationMs } = items[i]!;
+        args.push(node, jobId, durationMs === undefined ? '' : Math.round(durationMs), events.length);
+        for (const e of events) args.push(e.type, e.reason, e.message, e.from);
+      }
+      const keys = [this.keys.inflight(ds), this.keys.waiting(ds), this.keys.events(ds), this.keys.durations(ds)];
+      try {
+        const [removed, left, waiting] = (await scripts.finishNodeUpdates.run(this.redis, keys, args)) as [
+          number[],
+          number,
+          (string | null)?,
+        ];
+        indexes.forEach((i, k) => {
+          outcomes[i] = {
+            ok: true,
+            value: {
+              removed: removed[k] === 1,
+              inflightLeft: Number(left),
+              // Unknown (no reconcile wrote it yet; Lua drops a trailing nil) counts as work waiting.
+              waiting: Number(waiting ?? 1),
+            },
+          };
+        });
+      } catch (error) {
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+      }
     };
+    await Promise.all([...groupByDaemonSet(items)].map(([ds, indexes]) => run(ds, indexes)));
+    return outcomes;
   }
 
   /** How many nodes still need the update revision but have no node job (written by each reconcile). */

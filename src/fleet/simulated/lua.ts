@@ -228,22 +228,22 @@ return { now, entries }
 `;
 
 /**
- * The body of createPod as a Lua function (ARGV as documented there), shared with convergeNode. `previous` is the
- * idempotency record when the caller has read it already (false: none; nil: not read yet).
+ * The body of createPod as a Lua function, shared with convergeNode. `a` holds one request (the ARGV of createPod, by
+ * name); `previous` is the idempotency record when the caller has read it already (false: none; nil: not read yet).
  *
  * A pod whose containers start at once (delay 0) is written Running, and Ready when its node is, in the same step:
  * what materialize would do at `now`, without the round through the pending set (the hot path of a 10,000-node
  * rollout with no start delay).
  */
 const CREATE_POD_FN = `
-local function createPod(previous)
-  local ds, node, name = ARGV[3], ARGV[4], ARGV[5]
-  local idemKey = idempotencyKey(ARGV[8])
+local function createPod(a, previous)
+  local ds, node, name = a.ds, a.node, a.name
+  local idemKey = idempotencyKey(a.idem)
   if previous == nil then previous = redis.call('GET', idemKey) end
   if previous then
     local last = cjson.decode(previous)
     local current = redis.call('HGET', podsKey(last.daemonSet), last.name)
-    if current and cjson.decode(current).idempotencyKey == ARGV[8] then return 0, current end
+    if current and cjson.decode(current).idempotencyKey == a.idem then return 0, current end
     return 0, previous
   end
   local nodeRaw = redis.call('HGET', nodesKey, node)
@@ -251,11 +251,11 @@ local function createPod(previous)
   local key = podsKey(ds)
   if redis.call('HEXISTS', key, name) == 1 then return -2, '' end
   local pod = {
-    name = name, node = node, revision = ARGV[6], daemonSet = ds, images = cjson.decode(ARGV[7]),
-    idempotencyKey = ARGV[8], createdAt = now, phase = 'Pending', ready = false,
+    name = name, node = node, revision = a.revision, daemonSet = ds, images = cjson.decode(a.images),
+    idempotencyKey = a.idem, createdAt = now, phase = 'Pending', ready = false,
   }
-  if ARGV[9] ~= '' then pod.createdBy = ARGV[9] end
-  local delay = tonumber(ARGV[10])
+  if a.createdBy ~= '' then pod.createdBy = a.createdBy end
+  local delay = tonumber(a.delay)
   local member = memberOf(ds, name)
   emit(now, 'created', pod)
   if delay == 0 then
@@ -272,8 +272,16 @@ local function createPod(previous)
   redis.call('HSET', key, name, json)
   redis.call('SADD', daemonSetsKey, ds)
   redis.call('SADD', nodePodsKey(node), member)
-  redis.call('SET', idemKey, json, 'PX', ARGV[11])
+  redis.call('SET', idemKey, json, 'PX', a.ttl)
   return 1, json
+end
+
+-- One request from ARGV, from index i on (the order of createPod's ARGV[3..11]).
+local function createRequest(i)
+  return {
+    ds = ARGV[i], node = ARGV[i + 1], name = ARGV[i + 2], revision = ARGV[i + 3], images = ARGV[i + 4],
+    idem = ARGV[i + 5], createdBy = ARGV[i + 6], delay = ARGV[i + 7], ttl = ARGV[i + 8],
+  }
 end
 `;
 
@@ -289,51 +297,72 @@ end
  */
 export const CREATE_POD = `${PRELUDE}
 ${CREATE_POD_FN}
-local code, pod = createPod(nil)
+local code, pod = createPod(createRequest(3), nil)
 return { code, pod }
 `;
 
+/** Values per request of convergeNode: createPod's nine, then the replace flag. */
+export const CONVERGE_NODE_STRIDE = 10;
+
 /**
  * convergeNode: one DaemonSet's pods on one node brought to one revision in one step (a node
- * update). Same ARGV as createPod, plus:
- *   ARGV[12] "1" to delete the DaemonSet's pods of other revisions on the node first (replace)
- * Output: { code, pod JSON, { deleted pod names } }: 1 created; 0 the key was used before (nothing
- *   deleted or created); 2 a live pod of that revision is already on the node (returned; others
- *   deleted if asked); -1 node not found; -2 a live pod of the DaemonSet has that name.
+ * update), for one or more requests in a row (one clock reading, as calls in the same millisecond).
+ * Per request, from ARGV[3] on, {@link CONVERGE_NODE_STRIDE} values: createPod's ARGV[3..11], then
+ *   "1" to delete the DaemonSet's pods of other revisions on the node first (replace), else "0"
+ * Output per request, in order: { code, pod JSON, { deleted pod names } }: 1 created; 0 the key was
+ *   used before (nothing deleted or created); 2 a live pod of that revision is already on the node
+ *   (returned; others deleted if asked); -1 node not found; -2 another pod of the DaemonSet has that
+ *   name (nothing deleted).
  * Events: deleted (now) for each pod removed; created/ready as createPod.
  */
 export const CONVERGE_NODE = `${PRELUDE}
 ${CREATE_POD_FN}
-local ds, node, revision = ARGV[3], ARGV[4], ARGV[6]
-local previous = redis.call('GET', idempotencyKey(ARGV[8]))
-if previous then
-  local code, pod = createPod(previous)
-  return { code, pod, {} }
-end
-if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '', {} } end
-local deleted = {}
-local existing = nil
-local key = podsKey(ds)
-local members = redis.call('SMEMBERS', nodePodsKey(node))
-table.sort(members)
-for _, member in ipairs(members) do
-  local podDs, podName = splitMember(member)
-  if podDs == ds then
-    local raw = redis.call('HGET', key, podName)
-    if raw then
-      local pod = cjson.decode(raw)
-      if pod.revision == revision and pod.phase ~= 'Failed' and pod.phase ~= 'Succeeded' then
-        existing = existing or raw
-      elseif ARGV[12] == '1' then
-        removePod(ds, podName, raw, now)
-        deleted[#deleted + 1] = podName
+local function converge(a, replace)
+  local ds, node, revision = a.ds, a.node, a.revision
+  local previous = redis.call('GET', idempotencyKey(a.idem))
+  if previous then
+    local code, pod = createPod(a, previous)
+    return { code, pod, {} }
+  end
+  if redis.call('HEXISTS', nodesKey, node) == 0 then return { -1, '', {} } end
+  local key = podsKey(ds)
+  -- A name taken by another pod fails before anything is deleted.
+  local taken = redis.call('HGET', key, a.name)
+  if taken then
+    local t = cjson.decode(taken)
+    if t.node ~= node or t.revision ~= revision or t.phase == 'Failed' or t.phase == 'Succeeded' then
+      return { -2, '', {} }
+    end
+  end
+  local deleted = {}
+  local existing = nil
+  local members = redis.call('SMEMBERS', nodePodsKey(node))
+  table.sort(members)
+  for _, member in ipairs(members) do
+    local podDs, podName = splitMember(member)
+    if podDs == ds then
+      local raw = redis.call('HGET', key, podName)
+      if raw then
+        local pod = cjson.decode(raw)
+        if pod.revision == revision and pod.phase ~= 'Failed' and pod.phase ~= 'Succeeded' then
+          existing = existing or raw
+        elseif replace then
+          removePod(ds, podName, raw, now)
+          deleted[#deleted + 1] = podName
+        end
       end
     end
   end
+  if existing then return { 2, existing, deleted } end
+  local code, pod = createPod(a, false)
+  return { code, pod, deleted }
 end
-if existing then return { 2, existing, deleted } end
-local code, pod = createPod(false)
-return { code, pod, deleted }
+
+local results = {}
+for i = 3, #ARGV, ${CONVERGE_NODE_STRIDE} do
+  results[#results + 1] = converge(createRequest(i), ARGV[i + 9] == '1')
+end
+return results
 `;
 
 /**

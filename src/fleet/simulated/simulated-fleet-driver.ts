@@ -44,6 +44,10 @@ import {
   UPSERT_NODE,
 } from './lua.js';
 import { RedisScript, type ScriptRedis } from '../../redis/script.js';
+import { TickBatcher, type BatchOutcome } from '../../redis/tick-batcher.js';
+
+/** Node updates per script run at most (a run of 100 takes Redis about 5 ms). */
+const CONVERGE_BATCH = 100;
 
 /** A Redis connection the fleet can run scripts on: a single node or a Cluster client. */
 export type FleetRedis = ScriptRedis;
@@ -112,6 +116,10 @@ export class SimulatedFleetDriver implements FleetDriver {
    * nodes are parsed once, not at every reconcile of every DaemonSet). Shared between callers, so frozen.
    */
   private nodesCache: { version: string; nodes: readonly NodeInput[] } | undefined;
+  private readonly converges = new TickBatcher<
+    { req: ConvergeNodeRequest; args: (string | number)[] },
+    ConvergeNodeResult
+  >((items) => this.convergeBatch(items), CONVERGE_BATCH);
 
   constructor(options: SimulatedFleetOptions) {
     this.redis = options.redis;
@@ -170,18 +178,36 @@ export class SimulatedFleetDriver implements FleetDriver {
     return { created: code === 1, pod: this.createdPod(req, code, json) };
   }
 
+  /** Node updates of one tick (jobs whose replies came in together) go to Redis as one script run. */
   async convergeNode(req: ConvergeNodeRequest): Promise<ConvergeNodeResult> {
     const args = [...this.createArgs(req), req.deleteOtherRevisions ? '1' : '0'];
-    const result = await this.run(scripts.convergeNode, [], args);
-    if (!Array.isArray(result) || result.length !== 3 || !Array.isArray(result[2])) {
+    return this.converges.call({ req, args });
+  }
+
+  private async convergeBatch(
+    items: { req: ConvergeNodeRequest; args: (string | number)[] }[],
+  ): Promise<BatchOutcome<ConvergeNodeResult>[]> {
+    const results = await this.run(
+      scripts.convergeNode,
+      [],
+      items.flatMap((item) => item.args),
+    );
+    if (!Array.isArray(results) || results.length !== items.length) {
       throw new FleetStateError('converge node: unexpected script result');
     }
-    const [code, json] = asTuple(result.slice(0, 2));
-    return {
-      created: code === 1,
-      pod: this.createdPod(req, code === 2 ? 0 : code, json),
-      deleted: result[2] as string[],
-    };
+    return items.map(({ req }, i): BatchOutcome<ConvergeNodeResult> => {
+      const result: unknown = results[i];
+      if (!Array.isArray(result) || result.length !== 3 || !Array.isArray(result[2])) {
+        return { ok: false, error: new FleetStateError('converge node: unexpected script result') };
+      }
+      try {
+        const [code, json] = asTuple(result.slice(0, 2));
+        const pod = this.createdPod(req, code === 2 ? 0 : code, json);
+        return { ok: true, value: { created: code === 1, pod, deleted: result[2] as string[] } };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
   }
 
   private createArgs(req: CreatePodRequest): (string | number)[] {

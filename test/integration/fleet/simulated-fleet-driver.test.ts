@@ -494,6 +494,66 @@ void describe('SimulatedFleetDriver: createPod and deletePod', () => {
   });
 });
 
+void describe('SimulatedFleetDriver: convergeNode', () => {
+  const converge = (node: string, revision: string, extra: Partial<CreatePodRequest> = {}) => ({
+    ...podRequest({ node, revision, ...extra }),
+    deleteOtherRevisions: true,
+  });
+
+  void test('replaces the old pod, keeps a live pod of the revision, and a retry with the same key changes nothing', async (t) => {
+    const { driver } = await useFleet(t, 1, { startDelayMs: 0 });
+    const old = (await driver.createPod(podRequest())).pod;
+    const first = await driver.convergeNode(converge('node-1', 'rev2'));
+    assert.deepEqual(
+      [first.created, first.deleted, first.pod.revision, first.pod.ready],
+      [true, [old.name], 'rev2', true],
+    );
+    const retry = await driver.convergeNode(converge('node-1', 'rev2'));
+    assert.deepEqual([retry.created, retry.deleted, retry.pod.name], [false, [], first.pod.name]);
+    const other = await driver.convergeNode(
+      converge('node-1', 'rev2', { idempotencyKey: 'another job', podName: 'x-2' }),
+    );
+    assert.deepEqual(
+      [other.created, other.deleted, other.pod.name],
+      [false, [], first.pod.name],
+      'a live pod of the revision stays',
+    );
+    assert.deepEqual(
+      (await driver.listPods(DS)).map((p) => p.name),
+      [first.pod.name],
+    );
+  });
+
+  void test('calls of one tick run as one batch, each with its own result or error', async (t) => {
+    const { driver } = await useFleet(t, 4, { startDelayMs: 0 });
+    for (const node of ['node-1', 'node-2', 'node-3']) await driver.createPod(podRequest({ node }));
+    const taken = (await driver.createPod(podRequest({ node: 'node-4', revision: 'rev2', podName: 'taken' }))).pod;
+    const results = await Promise.allSettled([
+      driver.convergeNode(converge('node-1', 'rev2')),
+      driver.convergeNode(converge('node-9', 'rev2')),
+      driver.convergeNode(converge('node-2', 'rev2', { podName: taken.name })),
+      driver.convergeNode(converge('node-3', 'rev2')),
+    ]);
+    const [one, missing, clash, three] = results;
+    assert.ok(one.status === 'fulfilled' && one.value.created && one.value.deleted.length === 1);
+    assert.ok(missing.status === 'rejected' && missing.reason instanceof NodeNotFoundError);
+    assert.ok(clash.status === 'rejected' && clash.reason instanceof PodExistsError);
+    assert.ok(three.status === 'fulfilled' && three.value.created);
+    assert.deepEqual(
+      (await driver.listPods(DS)).map((p) => [p.node, p.revision]).sort(),
+      [
+        ['node-1', 'rev2'],
+        ['node-2', 'rev1'],
+        ['node-3', 'rev2'],
+        ['node-4', 'rev2'],
+      ],
+      'the failed requests changed nothing',
+    );
+    const nodes = (await driver.timeline()).filter((e) => e.event === 'deleted').map((e) => e.node);
+    assert.deepEqual(nodes, ['node-1', 'node-3']);
+  });
+});
+
 void describe('SimulatedFleetDriver: timeline, clock and shared state', () => {
   void test('nodes are parsed once per change: every node write, by any instance, is seen by the next read', async (t) => {
     const { driver, prefix } = await useFleet(t, 3);
