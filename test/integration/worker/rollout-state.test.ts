@@ -116,6 +116,52 @@ describe('RolloutState.finishNodeUpdate', () => {
   });
 });
 
+describe('RolloutState: calls of one tick are batched', () => {
+  test('finishes and lookups of two DaemonSets in one tick each get their own answer', async (t) => {
+    const state = useState(t);
+    const other = 'kube-system/logs';
+    await record(state, { 'node-1': entry('job-1'), 'node-2': entry('job-2'), 'node-3': entry('job-3') });
+    const done = await state.withLock(state.keys.planLock(other), 5000, (token) =>
+      state.commitPlan(other, token, new Map([['node-1', entry('logs-1')]])),
+    );
+    assert.equal(done, true);
+
+    const lookups = await Promise.all([
+      state.inflightEntry(DS, 'node-2'),
+      state.inflightEntry(other, 'node-1'),
+      state.inflightEntry(DS, 'node-9'),
+    ]);
+    assert.deepEqual(
+      lookups.map((e) => e?.jobId),
+      ['job-2', 'logs-1', undefined],
+    );
+
+    const event = { type: 'Normal', reason: 'SuccessfulCreate', from: 'daemonset-controller' } as const;
+    const results = await Promise.all([
+      state.finishNodeUpdate(DS, 'node-1', 'job-1', [{ ...event, message: 'Created pod: a' }], 10),
+      state.finishNodeUpdate(DS, 'node-2', 'job-old', [], 20),
+      state.finishNodeUpdate(other, 'node-1', 'logs-1', [{ ...event, message: 'Created pod: l' }], 30),
+      state.finishNodeUpdate(DS, 'node-3', 'job-3', [{ ...event, message: 'Created pod: c' }]),
+    ]);
+    assert.deepEqual(
+      results.map((r) => [r.removed, r.inflightLeft]),
+      [
+        [true, 1],
+        [false, 1],
+        [true, 0],
+        [true, 1],
+      ],
+    );
+    assert.deepEqual([...(await state.inflight(DS)).keys()], ['node-2']);
+    assert.deepEqual(
+      (await state.events(DS)).map((e) => e.message),
+      ['Created pod: a', 'Created pod: c'],
+    );
+    assert.deepEqual(await state.nodeDurations(DS), [10, 20]);
+    assert.deepEqual(await state.nodeDurations(other), [30]);
+  });
+});
+
 describe('RolloutState scripts run by SHA', () => {
   test('work again after the server forgot every script (SCRIPT FLUSH, as after a Redis restart)', async (t) => {
     const state = useState(t);
