@@ -22,7 +22,7 @@ const log = (line: string) => {
 
 const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 /** Floor and rollout pairs of rollout10k; the median ratio is reported. */
-const ROLLOUT_PAIRS = 3;
+const ROLLOUT_PAIRS = 5;
 const result: Record<string, unknown> = {
   machine: {
     cpus: cpus().length,
@@ -35,7 +35,7 @@ const result: Record<string, unknown> = {
 
 if (want('rollout10k')) {
   // Both sides warm: the floor's first pass (JIT, connections, Redis scripts) is thrown away, as
-  // the rollout measured comes after the worker's own first rollout. Three pairs, each rollout
+  // the rollout measured comes after the worker's own first rollout. Five pairs, each rollout
   // beside a floor taken just before it; the median ratio is the figure (this VM is noisy).
   log('rollout10k: raw BullMQ floor, warm-up pass ...');
   await bullmqFloorMs(10_000);
