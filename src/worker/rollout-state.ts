@@ -322,15 +322,6 @@ export class RolloutState {
     await this.redis.set(this.keys.waiting(ds), String(count));
   }
 
-  /** Keeps the last 50 node-update durations of a DaemonSet, for the ETA. */
-  async recordNodeDuration(ds: string, ms: number): Promise<void> {
-    await this.redis
-      .multi()
-      .rpush(this.keys.durations(ds), String(Math.round(ms)))
-      .ltrim(this.keys.durations(ds), -50, -1)
-      .exec();
-  }
-
   async nodeDurations(ds: string): Promise<number[]> {
     return (await this.redis.lrange(this.keys.durations(ds), 0, -1)).map(Number);
   }

@@ -326,6 +326,14 @@ console.log(r.outcome, r.changes.length);
   });
 });
 
+/** A repository with commits c1 and c2 of deploy/a.yaml, and a source on it. */
+function twoCommits() {
+  const repo = makeRepo();
+  const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'c1', by('Alice', 1));
+  const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'c2', by('Alice', 2));
+  return { repo, c1, c2, source: sourceFor(repo.dir) };
+}
+
 describe('a git log started ahead (no process start on the way of a push)', () => {
   test("startGit: no stall timer before run; a killed or failing process rejects with git's words", async () => {
     const repo = makeRepo();
@@ -354,10 +362,7 @@ describe('a git log started ahead (no process start on the way of a push)', () =
   });
 
   test('the next walk uses the process started ahead, sees commits made after it started, survives its death', async () => {
-    const repo = makeRepo();
-    const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'c1', by('Alice', 1));
-    const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'c2', by('Alice', 2));
-    const source = sourceFor(repo.dir);
+    const { repo, c1, c2, source } = twoCommits();
     try {
       await source.fetch();
       assert.deepEqual(
@@ -402,10 +407,7 @@ describe('a git log started ahead (no process start on the way of a push)', () =
   });
 
   test('the git log ahead waits while the event loop is busy (a big plan right after the sync), then starts', async () => {
-    const repo = makeRepo();
-    const c1 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:1') }, 'c1', by('Alice', 1));
-    const c2 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:2') }, 'c2', by('Alice', 2));
-    const source = sourceFor(repo.dir);
+    const { c1, c2, source } = twoCommits();
     try {
       await source.fetch();
       await source.changesSince(c1, c2, 'deploy');
