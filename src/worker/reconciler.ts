@@ -205,19 +205,15 @@ export class Reconciler {
 
     let enqueued = 0;
     if (!paused) {
-      const entries = new Map<string, InflightEntry>();
-      const requests: NodeJobRequest[] = [];
-      for (const [node, data] of jobs) {
-        const id = nodeJobId(ds, H, node);
-        entries.set(node, { jobId: id, revision: H, mode: data.mode, since: now });
-        requests.push({ id, data });
-      }
+      const requests: NodeJobRequest[] = [...jobs].map(([node, data]) => ({ id: nodeJobId(ds, H, node), data }));
       // Record and enqueue in growing chunks, each chunk's entries before its jobs: the first
       // nodes start while the rest of a 10,000-node plan is still being written.
       for (let i = 0, size = FIRST_CHUNK; i < requests.length; i += size, size = Math.min(size * 4, MAX_CHUNK)) {
         const chunk = requests.slice(i, i + size);
-        const chunkEntries = new Map(chunk.map((r) => [r.data.node, entries.get(r.data.node)!]));
-        if (!(await state.commitPlan(ds, token, chunkEntries))) {
+        const entries = new Map<string, InflightEntry>(
+          chunk.map(({ id, data }) => [data.node, { jobId: id, revision: H, mode: data.mode, since: now }]),
+        );
+        if (!(await state.commitPlan(ds, token, entries))) {
           logger.warn(
             { daemonSet: ds, enqueued },
             'planning lock lost while recording the plan; the rest not enqueued',

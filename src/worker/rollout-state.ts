@@ -95,15 +95,35 @@ interface FinishRequest {
 }
 type FinishResult = { removed: boolean; inflightLeft: number; waiting: number };
 
-/** Indexes of `items` per DaemonSet, in order. */
-function groupByDaemonSet(items: readonly { ds: string }[]): Map<string, number[]> {
+/**
+ * Runs a batch one DaemonSet at a time (the DaemonSets in parallel): `run` gets that DaemonSet's
+ * items in order and gives one outcome each; its error fails those items only.
+ */
+async function perDaemonSet<In extends { ds: string }, Out>(
+  items: readonly In[],
+  run: (ds: string, group: In[]) => Promise<BatchOutcome<Out>[]>,
+): Promise<BatchOutcome<Out>[]> {
   const groups = new Map<string, number[]>();
   items.forEach((item, i) => {
     const group = groups.get(item.ds);
     if (group) group.push(i);
     else groups.set(item.ds, [i]);
   });
-  return groups;
+  const outcomes: BatchOutcome<Out>[] = [];
+  await Promise.all(
+    [...groups].map(async ([ds, indexes]) => {
+      try {
+        const results = await run(
+          ds,
+          indexes.map((i) => items[i]!),
+        );
+        indexes.forEach((i, k) => (outcomes[i] = results[k] ?? { ok: false, error: new Error('no outcome') }));
+      } catch (error) {
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+      }
+    }),
+  );
+  return outcomes;
 }
 
 export class RolloutState {
@@ -165,25 +185,17 @@ export class RolloutState {
     return this.entries.call({ ds, node });
   }
 
-  private async entryBatch(items: { ds: string; node: string }[]): Promise<BatchOutcome<InflightEntry | undefined>[]> {
-    const outcomes: BatchOutcome<InflightEntry | undefined>[] = [];
-    const run = async (ds: string, indexes: number[]) => {
-      try {
-        const values = await this.redis.hmget(this.keys.inflight(ds), ...indexes.map((i) => items[i]!.node));
-        indexes.forEach((i, k) => {
-          const json = values[k];
-          try {
-            outcomes[i] = { ok: true, value: json ? (JSON.parse(json) as InflightEntry) : undefined };
-          } catch (error) {
-            outcomes[i] = { ok: false, error };
-          }
-        });
-      } catch (error) {
-        for (const i of indexes) outcomes[i] = { ok: false, error };
-      }
-    };
-    await Promise.all([...groupByDaemonSet(items)].map(([ds, indexes]) => run(ds, indexes)));
-    return outcomes;
+  private entryBatch(items: { ds: string; node: string }[]): Promise<BatchOutcome<InflightEntry | undefined>[]> {
+    return perDaemonSet(items, async (ds, group) => {
+      const values = await this.redis.hmget(this.keys.inflight(ds), ...group.map((item) => item.node));
+      return values.map((json): BatchOutcome<InflightEntry | undefined> => {
+        try {
+          return { ok: true, value: json ? (JSON.parse(json) as InflightEntry) : undefined };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+    });
   }
 
   /** Records decided node updates, fenced by the planning lock. False when the lock was lost. */
@@ -278,43 +290,33 @@ export class RolloutState {
     jobId: string,
     events: Omit<EventView, 'ts'>[],
     durationMs?: number,
-  ): Promise<{ removed: boolean; inflightLeft: number; waiting: number }> {
+  ): Promise<FinishResult> {
     return this.finishes.call({ ds, node, jobId, events, durationMs });
   }
 
-  private async finishBatch(items: FinishRequest[]): Promise<BatchOutcome<FinishResult>[]> {
-    const outcomes: BatchOutcome<FinishResult>[] = [];
-    const run = async (ds: string, indexes: number[]) => {
+  private finishBatch(items: FinishRequest[]): Promise<BatchOutcome<FinishResult>[]> {
+    return perDaemonSet(items, async (ds, group) => {
       const args: (string | number)[] = [EVENT_STREAM_MAXLEN, Date.now()];
-      for (const i of indexes) {
-        const { node, jobId, events, durationMs } = items[i]!;
+      for (const { node, jobId, events, durationMs } of group) {
         args.push(node, jobId, durationMs === undefined ? '' : Math.round(durationMs), events.length);
         for (const e of events) args.push(e.type, e.reason, e.message, e.from);
       }
       const keys = [this.keys.inflight(ds), this.keys.waiting(ds), this.keys.events(ds), this.keys.durations(ds)];
-      try {
-        const [removed, left, waiting] = (await scripts.finishNodeUpdates.run(this.redis, keys, args)) as [
-          number[],
-          number,
-          (string | null)?,
-        ];
-        indexes.forEach((i, k) => {
-          outcomes[i] = {
-            ok: true,
-            value: {
-              removed: removed[k] === 1,
-              inflightLeft: Number(left),
-              // Unknown (no reconcile wrote it yet; Lua drops a trailing nil) counts as work waiting.
-              waiting: Number(waiting ?? 1),
-            },
-          };
-        });
-      } catch (error) {
-        for (const i of indexes) outcomes[i] = { ok: false, error };
-      }
-    };
-    await Promise.all([...groupByDaemonSet(items)].map(([ds, indexes]) => run(ds, indexes)));
-    return outcomes;
+      const [removed, left, waiting] = (await scripts.finishNodeUpdates.run(this.redis, keys, args)) as [
+        number[],
+        number,
+        (string | null)?,
+      ];
+      return removed.map((done) => ({
+        ok: true,
+        value: {
+          removed: done === 1,
+          inflightLeft: Number(left),
+          // Unknown (no reconcile wrote it yet; Lua drops a trailing nil) counts as work waiting.
+          waiting: Number(waiting ?? 1),
+        },
+      }));
+    });
   }
 
   /** How many nodes still need the update revision but have no node job (written by each reconcile). */
