@@ -1,19 +1,31 @@
 /**
- * {@link DesiredStateReader} over the Git sync's {@link HistoryStore}: the last good manifest and
- * revision of each DaemonSet. Remembers which DaemonSets it has handed out, so one that vanished
- * from Git (pruning on) is reported as deleted until its pods are gone.
+ * {@link DesiredStateReader} over the Git sync's {@link RedisHistoryStore}: the last good manifest
+ * and revision of each DaemonSet. Remembers which DaemonSets it has handed out, so one that
+ * vanished from Git (pruning on) is reported as deleted until its pods are gone.
+ *
+ * "Handed out" is marked only while the record still exists (one script): a get that read the
+ * record just before Redis lost its data must not mark it in the emptied Redis, or the next get
+ * would see "known, no record" and report the DaemonSet deleted: every pod of it would go at once.
  */
 import type { Redis } from 'ioredis';
 import type { HistoryEntry } from '../domain/views.js';
-import type { HistoryStore } from '../revision/store.js';
+import { RedisScript } from '../redis/script.js';
+import type { RedisHistoryStore } from '../revision/store.js';
 import type { DesiredDaemonSet, DesiredStateReader } from './desired-state.js';
 import { hashTag } from './keys.js';
+
+/** KEYS[1] the DaemonSet's desired record, KEYS[2] the known set; ARGV[1] "ns/name". */
+const MARK_KNOWN = new RedisScript(
+  'markKnown',
+  `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('SADD', KEYS[2], ARGV[1]) end
+return -1`,
+);
 
 export class GitDesiredState implements DesiredStateReader {
   private readonly knownKey: string;
 
   constructor(
-    private readonly store: HistoryStore,
+    private readonly store: RedisHistoryStore,
     private readonly redis: Redis,
     prefix: string,
   ) {
@@ -44,7 +56,7 @@ export class GitDesiredState implements DesiredStateReader {
         deleted: true,
       };
     }
-    await this.redis.sadd(this.knownKey, key);
+    await MARK_KNOWN.run(this.redis, [this.store.keys.desired(key), this.knownKey], [key]);
     const revisions = record.history.revisions;
     const current = revisions.at(-1);
     return {
