@@ -110,6 +110,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Before a timed part: collect the garbage the previous part left (when node runs with
+ * --expose-gc, as `npm run bench` does) and let Redis and the process go quiet, so a measurement
+ * does not pay for the one before it.
+ */
+export async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await sleep(250);
+}
+
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false>,

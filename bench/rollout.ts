@@ -8,9 +8,9 @@ import { loadWorkerConfig } from '../src/config/worker-config.js';
 import type { DaemonSetView } from '../src/domain/views.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startWorker } from '../src/worker/main.js';
-import { REDIS_URL, benchPrefix, cleanupPrefix, commit, daemonSet, makeRepo, tempDir, waitFor } from './lib.js';
+import { REDIS_URL, benchPrefix, cleanupPrefix, commit, daemonSet, makeRepo, settle, tempDir, waitFor } from './lib.js';
 
-export const NODE_CONCURRENCY = 100;
+export const NODE_CONCURRENCY = 200;
 
 /** Raw BullMQ: `jobs` no-op jobs added in bulk, one Worker with `concurrency`, until all completed. */
 export async function bullmqFloorMs(jobs: number, concurrency = NODE_CONCURRENCY): Promise<number> {
@@ -30,6 +30,7 @@ export async function bullmqFloorMs(jobs: number, concurrency = NODE_CONCURRENCY
   worker.on('completed', () => {
     if (++done === jobs) finished();
   });
+  await settle();
   const started = performance.now();
   for (let i = 0; i < jobs; i += 500) {
     await queue.addBulk(
@@ -88,6 +89,7 @@ export async function measureRollout(nodes: number, maxUnavailable: number | str
     v.status.numberAvailable === nodes;
   try {
     await waitFor('initial rollout', async () => rolledOut(await view(), 1), 600_000, 100);
+    await settle();
     commit(repo, { 'agent.yaml': daemonSet('agent', 'registry.example/agent:2', maxUnavailable) }, 'agent 2');
     const startedAt = Date.now();
     await worker.runtime.requestSync({ reason: 'api' });

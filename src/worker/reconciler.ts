@@ -81,7 +81,7 @@ export type ReconcileOutcome =
   | { kind: 'planned'; jobs: number; deletes: number; requeueAfterMs: number | null; complete: boolean };
 
 const SYNTHETIC = '(in-flight)';
-/** Node jobs recorded and enqueued first; later chunks grow fourfold up to {@link MAX_CHUNK}. */
+/** Node jobs enqueued first; later chunks grow fourfold up to {@link MAX_CHUNK}. */
 const FIRST_CHUNK = 50;
 const MAX_CHUNK = 2000;
 const POD_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -206,20 +206,18 @@ export class Reconciler {
     let enqueued = 0;
     if (!paused) {
       const requests: NodeJobRequest[] = [...jobs].map(([node, data]) => ({ id: nodeJobId(ds, H, node), data }));
-      // Record and enqueue in growing chunks, each chunk's entries before its jobs: the first
-      // nodes start while the rest of a 10,000-node plan is still being written.
+      // Every entry is recorded before any job exists, so the in-flight count never drops to zero
+      // while the plan is still going out (a finishing job would take that for the rollout's end).
+      const entries = new Map<string, InflightEntry>(
+        requests.map(({ id, data }) => [data.node, { jobId: id, revision: H, mode: data.mode, since: now }]),
+      );
+      if (!(await state.commitPlan(ds, token, entries))) {
+        logger.warn({ daemonSet: ds }, 'planning lock lost before the plan was recorded; nothing enqueued');
+        return { kind: 'locked' };
+      }
+      // Enqueue in growing chunks: the first nodes start while the rest of a 10,000-node plan is still being added.
       for (let i = 0, size = FIRST_CHUNK; i < requests.length; i += size, size = Math.min(size * 4, MAX_CHUNK)) {
         const chunk = requests.slice(i, i + size);
-        const entries = new Map<string, InflightEntry>(
-          chunk.map(({ id, data }) => [data.node, { jobId: id, revision: H, mode: data.mode, since: now }]),
-        );
-        if (!(await state.commitPlan(ds, token, entries))) {
-          logger.warn(
-            { daemonSet: ds, enqueued },
-            'planning lock lost while recording the plan; the rest not enqueued',
-          );
-          return { kind: 'locked' };
-        }
         await this.deps.enqueueNodeJobs(chunk);
         enqueued += chunk.length;
       }

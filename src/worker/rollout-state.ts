@@ -32,11 +32,24 @@ export interface StoredStatus extends DaemonSetStatusView {
 
 const EVENT_STREAM_MAXLEN = 1000;
 
-// KEYS[1] lock, KEYS[2] inflight hash; ARGV[1] token, then field/value pairs.
+// KEYS[1] lock, KEYS[2] inflight hash; ARGV[1] token, ARGV[2] the entries as lines "node\nJSON\n"
+// (one string: a 10,000-node plan is one argument, not 20,000). Node names and JSON hold no newline.
 // Writes the entries only while the caller still holds the planning lock (fencing).
 const COMMIT_PLAN = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local payload, pos, pairs = ARGV[2], 1, {}
+while pos <= #payload do
+  local nodeEnd = string.find(payload, '\\n', pos, true)
+  local jsonEnd = string.find(payload, '\\n', nodeEnd + 1, true)
+  pairs[#pairs + 1] = string.sub(payload, pos, nodeEnd - 1)
+  pairs[#pairs + 1] = string.sub(payload, nodeEnd + 1, jsonEnd - 1)
+  pos = jsonEnd + 1
+  if #pairs >= 1000 then
+    redis.call('HSET', KEYS[2], unpack(pairs))
+    pairs = {}
+  end
+end
+if #pairs > 0 then redis.call('HSET', KEYS[2], unpack(pairs)) end
 return 1`;
 
 // KEYS[1] inflight hash, KEYS[2] waiting count, KEYS[3] event stream, KEYS[4] durations list;
@@ -201,9 +214,16 @@ export class RolloutState {
   /** Records decided node updates, fenced by the planning lock. False when the lock was lost. */
   async commitPlan(ds: string, token: string, entries: Map<string, InflightEntry>): Promise<boolean> {
     if (entries.size === 0) return true;
-    const args: string[] = [token];
-    for (const [node, entry] of entries) args.push(node, JSON.stringify(entry));
-    const ok = await scripts.commitPlan.run(this.redis, [this.keys.planLock(ds), this.keys.inflight(ds)], args);
+    let payload = '';
+    for (const [node, entry] of entries) {
+      if (node.includes('\n')) throw new Error(`in-flight entry: node name ${JSON.stringify(node)} has a newline`);
+      payload += `${node}\n${JSON.stringify(entry)}\n`;
+    }
+    const ok = await scripts.commitPlan.run(
+      this.redis,
+      [this.keys.planLock(ds), this.keys.inflight(ds)],
+      [token, payload],
+    );
     return ok === 1;
   }
 

@@ -22,10 +22,8 @@ import {
   reconcileDedupId,
 } from '../queue/names.js';
 import type { SyncTrigger } from './control-plane.js';
+import { ReconcileDebouncer, type ReconcileUrgency } from './reconcile-debouncer.js';
 import type { NodeJobRequest, Reconciler } from './reconciler.js';
-
-/** `now`: the rollout may be done; `soon`: nodes wait for budget; `refresh`: only the status is stale. */
-export type ReconcileUrgency = 'now' | 'soon' | 'refresh';
 
 export interface SourceSyncResult {
   /** DaemonSets whose desired state or revision changed, or that were deleted. */
@@ -56,10 +54,6 @@ export interface RuntimeOptions {
 }
 
 const WATCHDOG_INTERVAL_MS = 5000;
-const RECONCILE_DEBOUNCE_MS = 15;
-const RECONCILE_DEBOUNCE_MAX_MS = 1000;
-const STATUS_REFRESH_MS = 1000;
-
 const NODE_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
   // Failed ids must not block a later re-plan of the same node (BullMQ keeps ids of failed jobs).
@@ -74,10 +68,11 @@ export class WorkerRuntime {
   readonly nodeQueue: Queue<NodeJobData>;
   private readonly workers: Worker[] = [];
   private watchdog?: NodeJS.Timeout;
-  private readonly debounced = new Map<string, NodeJS.Timeout>();
-  /** Milliseconds the last reconcile of each DaemonSet took in this replica. */
-  private readonly reconcileCost = new Map<string, number>();
-  private readonly lastRefresh = new Map<string, number>();
+  private readonly debouncer = new ReconcileDebouncer((daemonSet, reason) =>
+    this.requestReconcile(daemonSet, reason).catch((err: unknown) =>
+      this.opts.logger.warn({ err, daemonSet }, 'could not request a reconcile'),
+    ),
+  );
 
   constructor(private readonly opts: RuntimeOptions) {
     const base = { connection: opts.connection, prefix: opts.bullPrefix };
@@ -148,38 +143,9 @@ export class WorkerRuntime {
     );
   }
 
-  /**
-   * For node jobs finishing by the thousand: at most one reconcile request per DaemonSet per
-   * debounce window from this replica (trailing edge, so the last finish is never lost; a replica
-   * killed in between leaves it to the poll). The window grows with what a reconcile of that
-   * DaemonSet costs (twice its last duration), so a 10,000-node plan is not redone per node.
-   */
+  /** For node jobs finishing by the thousand: debounced per DaemonSet (see {@link ReconcileDebouncer}). */
   requestReconcileSoon(daemonSet: string, reason: string, urgency: ReconcileUrgency = 'soon'): Promise<void> {
-    if (urgency === 'refresh') {
-      // Status refresh only: at most once a second per DaemonSet from this replica.
-      const last = this.lastRefresh.get(daemonSet) ?? 0;
-      // Refreshing costs a whole reconcile: with big fleets, refresh less often (10× its cost).
-      const interval = Math.max(STATUS_REFRESH_MS, 10 * (this.reconcileCost.get(daemonSet) ?? 0));
-      if (performance.now() - last < interval || this.debounced.has(daemonSet)) return Promise.resolve();
-      this.lastRefresh.set(daemonSet, performance.now());
-    }
-    if (!this.debounced.has(daemonSet)) {
-      const timer = setTimeout(
-        () => {
-          this.debounced.delete(daemonSet);
-          this.requestReconcile(daemonSet, reason).catch((err: unknown) =>
-            this.opts.logger.warn({ err, daemonSet }, 'could not request a reconcile'),
-          );
-        },
-        urgency === 'now'
-          ? RECONCILE_DEBOUNCE_MS
-          : Math.min(
-              RECONCILE_DEBOUNCE_MAX_MS,
-              Math.max(RECONCILE_DEBOUNCE_MS, 2 * (this.reconcileCost.get(daemonSet) ?? 0)),
-            ),
-      );
-      this.debounced.set(daemonSet, timer);
-    }
+    this.debouncer.request(daemonSet, reason, urgency);
     return Promise.resolve();
   }
 
@@ -230,23 +196,23 @@ export class WorkerRuntime {
   }
 
   private async runReconcile(job: Job<ReconcileJobData>, token?: string): Promise<unknown> {
-    const started = performance.now();
-    const outcome = await this.opts.reconciler.reconcile(job.data.daemonSet);
-    if (outcome.kind !== 'locked') {
-      this.reconcileCost.set(job.data.daemonSet, performance.now() - started);
-      // Any reconcile refreshes the status: the next refresh-only request counts from here.
-      this.lastRefresh.set(job.data.daemonSet, performance.now());
-    }
+    const ds = job.data.daemonSet;
+    // Any reconcile that got the lock writes the status: refresh-only requests count from its end.
+    const outcome = await this.debouncer.around(
+      ds,
+      () => this.opts.reconciler.reconcile(ds),
+      (result) => result.kind !== 'locked',
+    );
     this.opts.onReconcile?.(outcome.kind);
     if (outcome.kind === 'locked') {
       await job.moveToDelayed(Date.now() + 100, token);
       throw new DelayedError();
     }
     if (outcome.kind === 'planned' && outcome.requeueAfterMs !== null) {
-      await this.requestReconcile(job.data.daemonSet, 'minReadySeconds', outcome.requeueAfterMs + 5);
+      await this.requestReconcile(ds, 'minReadySeconds', outcome.requeueAfterMs + 5);
     }
     if (outcome.kind === 'deleted' && outcome.remainingPods > 0) {
-      await this.requestReconcile(job.data.daemonSet, 'deletion pending', 1000);
+      await this.requestReconcile(ds, 'deletion pending', 1000);
     }
     return outcome;
   }
@@ -262,7 +228,7 @@ export class WorkerRuntime {
   /** Stops taking jobs, lets active ones finish (bounded by the caller), then closes queues. */
   async close(): Promise<void> {
     clearInterval(this.watchdog);
-    for (const timer of this.debounced.values()) clearTimeout(timer);
+    this.debouncer.close();
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([this.syncQueue.close(), this.reconcileQueue.close(), this.nodeQueue.close()]);
   }

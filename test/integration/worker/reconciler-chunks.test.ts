@@ -1,6 +1,7 @@
 /**
- * A big plan is recorded and enqueued in growing chunks, each chunk's in-flight entries written
- * before its jobs exist (so a crash between the two never leaves a job the budget does not count).
+ * A big plan is recorded whole, then enqueued in growing chunks: every in-flight entry is written
+ * before any job exists (so a crash between the two never leaves a job the budget does not count,
+ * and the in-flight count never drops to zero while the plan is still going out).
  * Real Redis and the simulated fleet; the jobs are captured instead of going to BullMQ.
  */
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ after(async () => {
   await redis.quit();
 });
 
-test('a 300-node plan goes out in chunks of 50, 200 and 50, each recorded before its jobs', async (t) => {
+test('a 300-node plan is recorded whole, then goes out in chunks of 50, 200 and 50', async (t) => {
   const prefix = uniquePrefix('chunks');
   t.after(() => cleanupPrefix(redis, prefix));
   const state = new RolloutState(redis, prefix);
@@ -71,8 +72,8 @@ test('a 300-node plan goes out in chunks of 50, 200 and 50, each recorded before
   const outcome = await reconciler.reconcile(desired.key);
   assert.equal(outcome.kind, 'planned');
   assert.deepEqual(chunks, [
-    { size: 50, recordedBefore: 50 },
-    { size: 200, recordedBefore: 250 },
+    { size: 50, recordedBefore: 300 },
+    { size: 200, recordedBefore: 300 },
     { size: 50, recordedBefore: 300 },
   ]);
 });
