@@ -59,6 +59,10 @@ export interface EventView {
   reason: string;
   message: string;
   from: string;
-  /** Epoch ms. */
+  /** Epoch ms (of the latest occurrence, for a combined event). */
   ts: number;
+  /** A combined event (Kubernetes' event aggregation): how many events it stands for. */
+  count?: number;
+  /** A combined event: epoch ms of its first occurrence. */
+  firstTs?: number;
 }

@@ -12,6 +12,8 @@ export interface WorkerKeys {
   inflight(ds: string): string;
   status(ds: string): string;
   events(ds: string): string;
+  /** Combined events (see event-aggregator.ts), one hash field per type, reason and source. */
+  eventAggregates(ds: string): string;
   paused(ds: string): string;
   durations(ds: string): string;
   waiting(ds: string): string;
@@ -29,6 +31,7 @@ export function workerKeys(prefix: string): WorkerKeys {
     inflight: (ds) => `${tag}:rollout:${ds}:inflight`,
     status: (ds) => `${tag}:rollout:${ds}:status`,
     events: (ds) => `${tag}:rollout:${ds}:events`,
+    eventAggregates: (ds) => `${tag}:rollout:${ds}:event-aggregates`,
     paused: (ds) => `${tag}:rollout:${ds}:paused`,
     durations: (ds) => `${tag}:rollout:${ds}:durations`,
     waiting: (ds) => `${tag}:rollout:${ds}:waiting`,

@@ -156,9 +156,7 @@ export function createNodeJobProcessor(deps: NodeJobDeps) {
 
     if (newPod.phase === 'Failed') return finish('failed');
     if (!isAvailable(newPod, data.minReadySeconds, now)) {
-      if (events.length > 0) {
-        for (const e of events) await deps.state.recordEvent(ds, e);
-      }
+      await deps.state.recordNodeEvents(ds, events);
       const checks = (data.checks ?? 0) + 1;
       const wait =
         newPod.ready && newPod.readySince !== undefined

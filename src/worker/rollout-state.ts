@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { DaemonSetStatusView, EventView } from '../domain/views.js';
 import { RedisScript } from '../redis/script.js';
 import { TickBatcher, type BatchOutcome } from '../redis/tick-batcher.js';
+import { AGGREGATE_WINDOW_MS, COMBINED_PREFIX, EventAggregator, type NewEvent } from './event-aggregator.js';
 import { workerKeys, type WorkerKeys } from './keys.js';
 
 export interface InflightEntry {
@@ -52,35 +53,67 @@ end
 if #pairs > 0 then redis.call('HSET', KEYS[2], unpack(pairs)) end
 return 1`;
 
-// KEYS[1] inflight hash, KEYS[2] waiting count, KEYS[3] event stream, KEYS[4] durations list;
-// ARGV[1] event stream MAXLEN, ARGV[2] now ms, then per finished node update: node, jobId,
-// duration ms or '', the number of events, and 4 values (type, reason, message, from) per event.
-// Removes each entry only if it is still that job's; records the events and the durations.
-// Returns { { removed (1|0) per update }, entries left, waiting count or false }.
-const FINISH_NODE_UPDATES = `
+// Shared by the scripts that record events: KEYS[1] event stream, KEYS[2] combined events hash;
+// ARGV[1] stream MAXLEN, ARGV[2] now ms, ARGV[3] aggregation window ms; from ARGV[4]: the number of
+// single events and 4 values each (type, reason, message, from), then the number of combined groups
+// and 5 values each (type, reason, from, latest message, count). Returns the index after them.
+const RECORD_EVENTS_FN = `
+local function recordEvents(streamKey, aggregatesKey)
+  local now, window = tonumber(ARGV[2]), tonumber(ARGV[3])
+  local i = 4
+  for _ = 1, tonumber(ARGV[i]) do
+    redis.call('XADD', streamKey, 'MAXLEN', '~', ARGV[1], '*',
+      'type', ARGV[i + 1], 'reason', ARGV[i + 2], 'message', ARGV[i + 3], 'from', ARGV[i + 4], 'ts', ARGV[2])
+    i = i + 4
+  end
+  i = i + 1
+  for _ = 1, tonumber(ARGV[i]) do
+    local field = ARGV[i + 1] .. '\\t' .. ARGV[i + 2] .. '\\t' .. ARGV[i + 3]
+    local raw = redis.call('HGET', aggregatesKey, field)
+    local ok, agg = false, nil
+    if raw then ok, agg = pcall(cjson.decode, raw) end
+    if not ok or type(agg) ~= 'table' or type(agg.count) ~= 'number' or now - (tonumber(agg.ts) or 0) > window then
+      agg = { type = ARGV[i + 1], reason = ARGV[i + 2], from = ARGV[i + 3], count = 0, firstTs = now }
+    end
+    agg.count = agg.count + tonumber(ARGV[i + 5])
+    agg.message = ARGV[i + 4]
+    agg.ts = now
+    redis.call('HSET', aggregatesKey, field, cjson.encode(agg))
+    i = i + 5
+  end
+  return i + 1
+end
+`;
+
+// KEYS[1] event stream, KEYS[2] combined events hash: the events' arguments only (see above).
+const RECORD_EVENTS = `${RECORD_EVENTS_FN}
+recordEvents(KEYS[1], KEYS[2])
+return 1`;
+
+// KEYS[1] event stream, KEYS[2] combined events hash, KEYS[3] inflight hash, KEYS[4] waiting count,
+// KEYS[5] durations list; the events' arguments (see above), then per finished node update: node,
+// jobId, duration ms or ''. Removes each entry only if it is still that job's; records the events
+// and the durations. Returns { { removed (1|0) per update }, entries left, waiting count or false }.
+const FINISH_NODE_UPDATES = `${RECORD_EVENTS_FN}
 local removed = {}
-local i = 3
+local i = recordEvents(KEYS[1], KEYS[2])
 while i <= #ARGV do
-  local node, jobId, duration, events = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local node, jobId, duration = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local done = 0
-  local v = redis.call('HGET', KEYS[1], node)
+  local v = redis.call('HGET', KEYS[3], node)
   if v then
     local ok, entry = pcall(cjson.decode, v)
     if ok and type(entry) == 'table' and entry['jobId'] == jobId then
-      redis.call('HDEL', KEYS[1], node)
+      redis.call('HDEL', KEYS[3], node)
       done = 1
     end
   end
   removed[#removed + 1] = done
-  for e = i + 4, i + 3 + events * 4, 4 do
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '*',
-      'type', ARGV[e], 'reason', ARGV[e + 1], 'message', ARGV[e + 2], 'from', ARGV[e + 3], 'ts', ARGV[2])
-  end
-  if duration ~= '' then redis.call('RPUSH', KEYS[4], duration) end
-  i = i + 4 + events * 4
+  if duration ~= '' then redis.call('RPUSH', KEYS[5], duration) end
+  i = i + 3
 end
-redis.call('LTRIM', KEYS[4], -50, -1)
-return { removed, redis.call('HLEN', KEYS[1]), redis.call('GET', KEYS[2]) }`;
+redis.call('LTRIM', KEYS[5], -50, -1)
+return { removed, redis.call('HLEN', KEYS[3]), redis.call('GET', KEYS[4]) }`;
 
 // KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. Extends the lock only while the caller holds it.
 const RENEW_LOCK = `
@@ -92,9 +125,29 @@ const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/** A combined event as stored by RECORD_EVENTS_FN; undefined when the record is corrupt. */
+function parseCombined(raw: string): EventView | undefined {
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    if (typeof v.count !== 'number' || typeof v.ts !== 'number' || typeof v.message !== 'string') return undefined;
+    return {
+      type: v.type === 'Warning' ? 'Warning' : 'Normal',
+      reason: String(v.reason ?? ''),
+      message: `${COMBINED_PREFIX}${v.message}`,
+      from: String(v.from ?? 'daemonset-controller'),
+      ts: v.ts,
+      count: v.count,
+      firstTs: typeof v.firstTs === 'number' ? v.firstTs : v.ts,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 const scripts = {
   commitPlan: new RedisScript('commitPlan', COMMIT_PLAN),
   finishNodeUpdates: new RedisScript('finishNodeUpdates', FINISH_NODE_UPDATES),
+  recordEvents: new RedisScript('recordEvents', RECORD_EVENTS),
   renewLock: new RedisScript('renewLock', RENEW_LOCK),
   releaseLock: new RedisScript('releaseLock', RELEASE_LOCK),
 };
@@ -143,6 +196,7 @@ export class RolloutState {
   readonly keys: WorkerKeys;
   private readonly entries = new TickBatcher((items: { ds: string; node: string }[]) => this.entryBatch(items));
   private readonly finishes = new TickBatcher((items: FinishRequest[]) => this.finishBatch(items));
+  private readonly aggregator = new EventAggregator();
 
   constructor(
     private readonly redis: Redis,
@@ -284,9 +338,13 @@ export class RolloutState {
     );
   }
 
+  /** The last `count` events, oldest first; combined events (with their count) among them by their latest time. */
   async events(ds: string, count = 100): Promise<EventView[]> {
-    const entries = await this.redis.xrevrange(this.keys.events(ds), '+', '-', 'COUNT', count);
-    return entries.reverse().map(([, fields]) => {
+    const [entries, aggregates] = await Promise.all([
+      this.redis.xrevrange(this.keys.events(ds), '+', '-', 'COUNT', count),
+      this.redis.hvals(this.keys.eventAggregates(ds)),
+    ]);
+    const events: EventView[] = entries.reverse().map(([, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       return {
@@ -297,6 +355,11 @@ export class RolloutState {
         ts: Number(f.ts ?? 0),
       };
     });
+    for (const raw of aggregates) {
+      const combined = parseCombined(raw);
+      if (combined) events.push(combined);
+    }
+    return events.sort((a, b) => a.ts - b.ts).slice(-count);
   }
 
   /**
@@ -316,12 +379,20 @@ export class RolloutState {
 
   private finishBatch(items: FinishRequest[]): Promise<BatchOutcome<FinishResult>[]> {
     return perDaemonSet(items, async (ds, group) => {
-      const args: (string | number)[] = [EVENT_STREAM_MAXLEN, Date.now()];
-      for (const { node, jobId, events, durationMs } of group) {
-        args.push(node, jobId, durationMs === undefined ? '' : Math.round(durationMs), events.length);
-        for (const e of events) args.push(e.type, e.reason, e.message, e.from);
+      const args = this.eventArgs(
+        ds,
+        group.flatMap((item) => item.events),
+      );
+      for (const { node, jobId, durationMs } of group) {
+        args.push(node, jobId, durationMs === undefined ? '' : Math.round(durationMs));
       }
-      const keys = [this.keys.inflight(ds), this.keys.waiting(ds), this.keys.events(ds), this.keys.durations(ds)];
+      const keys = [
+        this.keys.events(ds),
+        this.keys.eventAggregates(ds),
+        this.keys.inflight(ds),
+        this.keys.waiting(ds),
+        this.keys.durations(ds),
+      ];
       const [removed, left, waiting] = (await scripts.finishNodeUpdates.run(this.redis, keys, args)) as [
         number[],
         number,
@@ -339,6 +410,29 @@ export class RolloutState {
     });
   }
 
+  /** The events' script arguments (RECORD_EVENTS_FN): split into single and combined events. */
+  private eventArgs(ds: string, events: readonly NewEvent[]): (string | number)[] {
+    const { single, combined } = this.aggregator.split(ds, events);
+    const args: (string | number)[] = [EVENT_STREAM_MAXLEN, Date.now(), AGGREGATE_WINDOW_MS, single.length];
+    for (const e of single) args.push(e.type, e.reason, e.message, e.from);
+    args.push(combined.length);
+    for (const c of combined) args.push(c.type, c.reason, c.from, c.message, c.count);
+    return args;
+  }
+
+  /**
+   * Records a node job's events (Kubernetes' aggregation applies: after nine of one reason, they
+   * are combined). {@link recordEvent} is for the rare events of other sources, always single.
+   */
+  async recordNodeEvents(ds: string, events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await scripts.recordEvents.run(
+      this.redis,
+      [this.keys.events(ds), this.keys.eventAggregates(ds)],
+      this.eventArgs(ds, events),
+    );
+  }
+
   /** How many nodes still need the update revision but have no node job (written by each reconcile). */
   async setWaiting(ds: string, count: number): Promise<void> {
     await this.redis.set(this.keys.waiting(ds), String(count));
@@ -350,6 +444,8 @@ export class RolloutState {
 
   /** Removes everything the worker keeps for a DaemonSet that left Git. */
   async forget(ds: string): Promise<void> {
+    // Its events (single and combined) stay readable, as Kubernetes keeps events past their object.
+    this.aggregator.forget(ds);
     await this.redis.del(
       this.keys.inflight(ds),
       this.keys.status(ds),

@@ -65,6 +65,16 @@ describe('get and describe against a worker', { concurrency: true }, () => {
         from: 'daemonset-controller',
         ts: now - 42 * MIN,
       },
+      {
+        // Kubernetes' event aggregation: the 10th and later similar events, combined (kubectl shows the count).
+        type: 'Normal',
+        reason: 'SuccessfulCreate',
+        message: '(combined from similar events): Created pod: fluentd-k2m4x',
+        from: 'daemonset-controller',
+        ts: now - 40 * MIN,
+        count: 3,
+        firstTs: now - 42 * MIN,
+      },
     ]);
     for (let i = 1; i <= 5; i++) {
       cp.pods.push({
@@ -212,10 +222,11 @@ describe('get and describe against a worker', { concurrency: true }, () => {
         '  Node-Selectors:  <none>',
         '  Tolerations:     <none>',
         'Events:',
-        '  Type    Reason            Age   From                  Message',
-        '  ----    ------            ----  ----                  -------',
-        '  Normal  SuccessfulDelete  42m   daemonset-controller  Deleted pod: fluentd-x7k2p',
-        '  Normal  SuccessfulCreate  41m   daemonset-controller  Created pod: fluentd-9bq4m',
+        '  Type    Reason            Age                From                  Message',
+        '  ----    ------            ----               ----                  -------',
+        '  Normal  SuccessfulDelete  42m                daemonset-controller  Deleted pod: fluentd-x7k2p',
+        '  Normal  SuccessfulCreate  41m                daemonset-controller  Created pod: fluentd-9bq4m',
+        '  Normal  SuccessfulCreate  40m (x3 over 42m)  daemonset-controller  (combined from similar events): Created pod: fluentd-k2m4x',
         '',
       ].join('\n'),
     );

@@ -178,7 +178,7 @@ export function describeDaemonSet(
       'Events:',
       '  Type\tReason\tAge\tFrom\tMessage',
       '  ----\t------\t----\t----\t-------',
-      ...sorted.map((e) => `  ${e.type}\t${e.reason}\t${humanDuration(now - e.ts)}\t${e.from}\t${e.message.trim()}`),
+      ...sorted.map((e) => `  ${e.type}\t${e.reason}\t${eventAge(e, now)}\t${e.from}\t${e.message.trim()}`),
     ];
     text = `${alignTabbed(lines).join('\n')}\n${alignTabbed(table).join('\n')}`;
   }
@@ -195,6 +195,14 @@ export function describeDaemonSet(
   }
   if (extra.length > 0) text += `\n${alignTabbed(extra).join('\n')}`;
   return `${text}\n`;
+}
+
+/** kubectl describe's event age: `3m (x10 over 5m)` for an event seen more than once. */
+function eventAge(e: EventView, now: number): string {
+  if (e.count !== undefined && e.count > 1) {
+    return `${humanDuration(now - e.ts)} (x${e.count} over ${humanDuration(now - (e.firstTs ?? e.ts))})`;
+  }
+  return humanDuration(now - e.ts);
 }
 
 function compare(a: string, b: string): number {

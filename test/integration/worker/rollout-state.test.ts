@@ -101,6 +101,52 @@ describe('RolloutState.finishNodeUpdate', () => {
     assert.deepEqual(durations.slice(-2), [58, 59]);
   });
 
+  test('after nine of a reason, node events are combined into one counted event (Kubernetes aggregation)', async (t) => {
+    const state = useState(t);
+    const created = (i: number) => ({
+      type: 'Normal' as const,
+      reason: 'SuccessfulCreate',
+      message: `Created pod: agent-${i}`,
+      from: 'daemonset-controller',
+    });
+    // One batch (one script run) and single calls from the delayed-readiness path add to the same one.
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => state.finishNodeUpdate(DS, `node-${i}`, `job-${i}`, [created(i)])),
+    );
+    await state.recordNodeEvents(DS, [created(12), created(13)]);
+    const events = await state.events(DS);
+    assert.equal(events.length, 10);
+    assert.deepEqual(
+      events.slice(0, 9).map((e) => [e.message, e.count]),
+      Array.from({ length: 9 }, (_, i) => [`Created pod: agent-${i}`, undefined]),
+    );
+    const combined = events[9]!;
+    assert.equal(combined.message, '(combined from similar events): Created pod: agent-13');
+    assert.equal(combined.reason, 'SuccessfulCreate');
+    assert.equal(combined.count, 5);
+    assert.ok(combined.firstTs! <= combined.ts);
+    assert.equal(await redis.xlen(state.keys.events(DS)), 9, 'the stream holds only the single ones');
+  });
+
+  test('a corrupt combined-event record is started over, not fatal', async (t) => {
+    const state = useState(t);
+    const created = (i: number) => ({
+      type: 'Normal' as const,
+      reason: 'SuccessfulCreate',
+      message: `Created pod: agent-${i}`,
+      from: 'daemonset-controller',
+    });
+    await state.recordNodeEvents(
+      DS,
+      Array.from({ length: 9 }, (_, i) => created(i)),
+    );
+    await redis.hset(state.keys.eventAggregates(DS), 'Normal\tSuccessfulCreate\tdaemonset-controller', '{oops');
+    await state.recordNodeEvents(DS, [created(9)]);
+    const last = (await state.events(DS)).at(-1)!;
+    assert.equal(last.count, 1);
+    assert.equal(last.message, '(combined from similar events): Created pod: agent-9');
+  });
+
   test('a job that ended without updating records no duration', async (t) => {
     const state = useState(t);
     await state.finishNodeUpdate(DS, 'node-1', 'job-1', []);
