@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --only rollout10k,webhook]`: dsctl's speed, measured in one run
+ * `npm run bench [-- --json] [-- --only=rollout10k,webhook] [-- --concurrency=200]`: dsctl's speed, measured in one run
  * on this machine, each figure beside a baseline measured in the same run where one exists.
  * Targets: ratio ≤ 2.0, webhook p50 ≤ 50 ms, scan ratio ≤ 1.5, rebuild < 10 s, RSS < 250 MB.
  */
@@ -16,6 +16,12 @@ const json = args.includes('--json');
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
 const want = (name: string) => !only || only.has(name);
+const concurrencyArg = args.find((a) => a.startsWith('--concurrency='))?.slice('--concurrency='.length);
+const concurrency = concurrencyArg === undefined ? NODE_CONCURRENCY : Number(concurrencyArg);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`bench: --concurrency must be a positive integer, got ${String(concurrencyArg)}\n`);
+  process.exit(2);
+}
 const log = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
@@ -30,7 +36,7 @@ const result: Record<string, unknown> = {
     memoryGb: round(totalmem() / 2 ** 30, 1),
     node: process.version,
   },
-  nodeConcurrency: NODE_CONCURRENCY,
+  nodeConcurrency: concurrency,
 };
 
 if (want('rollout10k')) {
@@ -38,13 +44,13 @@ if (want('rollout10k')) {
   // the rollout measured comes after the worker's own first rollout. Five pairs, each rollout
   // beside a floor taken just before it; the median ratio is the figure (this VM is noisy).
   log('rollout10k: raw BullMQ floor, warm-up pass ...');
-  await bullmqFloorMs(10_000);
+  await bullmqFloorMs(10_000, concurrency);
   const runs: { ms: number; bullmqFloorMs: number; ratio: number }[] = [];
   for (let i = 1; i <= ROLLOUT_PAIRS; i++) {
     log(`rollout10k ${i}/${ROLLOUT_PAIRS}: raw BullMQ floor, 10,000 no-op jobs ...`);
-    const floor = await bullmqFloorMs(10_000);
+    const floor = await bullmqFloorMs(10_000, concurrency);
     log(`rollout10k ${i}/${ROLLOUT_PAIRS}: 10,000-node rollout, maxUnavailable 100% ...`);
-    const rollout = await measureRollout(10_000, '100%');
+    const rollout = await measureRollout(10_000, '100%', concurrency);
     runs.push({ ms: round(rollout.ms), bullmqFloorMs: round(floor), ratio: round(rollout.ms / floor, 2) });
   }
   const median = <T>(values: T[], key: (v: T) => number) =>

@@ -10,6 +10,11 @@ import { createLogger } from '../src/observability/logger.js';
 import { startWorker } from '../src/worker/main.js';
 import { REDIS_URL, benchPrefix, cleanupPrefix, commit, daemonSet, makeRepo, settle, tempDir, waitFor } from './lib.js';
 
+/**
+ * Node jobs in flight, the same for the floor and the worker. Raw BullMQ is as fast at 100, 200 or
+ * 400 here (no-op jobs); a node job makes three Redis round trips, so the worker needs more of them
+ * in flight to keep both CPUs busy. `npm run bench -- --concurrency=N` changes it.
+ */
 export const NODE_CONCURRENCY = 200;
 
 /** Raw BullMQ: `jobs` no-op jobs added in bulk, one Worker with `concurrency`, until all completed. */
@@ -57,7 +62,11 @@ export interface RolloutResult {
 }
 
 /** Wall time from asking the worker to sync a commit to every node available on the new revision. */
-export async function measureRollout(nodes: number, maxUnavailable: number | string): Promise<RolloutResult> {
+export async function measureRollout(
+  nodes: number,
+  maxUnavailable: number | string,
+  concurrency = NODE_CONCURRENCY,
+): Promise<RolloutResult> {
   const prefix = benchPrefix('rollout');
   const repo = makeRepo({ 'agent.yaml': daemonSet('agent', 'registry.example/agent:1', maxUnavailable) });
   const config = loadWorkerConfig(
@@ -70,7 +79,7 @@ export async function measureRollout(nodes: number, maxUnavailable: number | str
       fleet: `sim:${nodes}`,
       simStartDelay: '0ms',
       pollInterval: '1h',
-      nodeConcurrency: NODE_CONCURRENCY,
+      nodeConcurrency: concurrency,
       logLevel: 'warn',
     },
     {},
