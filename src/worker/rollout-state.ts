@@ -38,19 +38,19 @@ const EVENT_STREAM_MAXLEN = 1000;
 // Writes the entries only while the caller still holds the planning lock (fencing).
 const COMMIT_PLAN = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local payload, pos, pairs = ARGV[2], 1, {}
+local payload, pos, fields = ARGV[2], 1, {}
 while pos <= #payload do
   local nodeEnd = string.find(payload, '\\n', pos, true)
   local jsonEnd = string.find(payload, '\\n', nodeEnd + 1, true)
-  pairs[#pairs + 1] = string.sub(payload, pos, nodeEnd - 1)
-  pairs[#pairs + 1] = string.sub(payload, nodeEnd + 1, jsonEnd - 1)
+  fields[#fields + 1] = string.sub(payload, pos, nodeEnd - 1)
+  fields[#fields + 1] = string.sub(payload, nodeEnd + 1, jsonEnd - 1)
   pos = jsonEnd + 1
-  if #pairs >= 1000 then
-    redis.call('HSET', KEYS[2], unpack(pairs))
-    pairs = {}
+  if #fields >= 1000 then
+    redis.call('HSET', KEYS[2], unpack(fields))
+    fields = {}
   end
 end
-if #pairs > 0 then redis.call('HSET', KEYS[2], unpack(pairs)) end
+if #fields > 0 then redis.call('HSET', KEYS[2], unpack(fields)) end
 return 1`;
 
 // Shared by the scripts that record events: KEYS[1] event stream, KEYS[2] combined events hash;

@@ -27,6 +27,12 @@ function useState(t: TestContext): RolloutState {
 }
 
 const entry = (jobId: string): InflightEntry => ({ jobId, revision: 'abc', mode: 'replace', since: 1 });
+const created = (i: number) => ({
+  type: 'Normal' as const,
+  reason: 'SuccessfulCreate',
+  message: `Created pod: agent-${i}`,
+  from: 'daemonset-controller',
+});
 
 /** Records `entries` under a freshly taken plan lock. */
 async function record(state: RolloutState, entries: Record<string, InflightEntry>): Promise<void> {
@@ -103,12 +109,6 @@ describe('RolloutState.finishNodeUpdate', () => {
 
   test('after nine of a reason, node events are combined into one counted event (Kubernetes aggregation)', async (t) => {
     const state = useState(t);
-    const created = (i: number) => ({
-      type: 'Normal' as const,
-      reason: 'SuccessfulCreate',
-      message: `Created pod: agent-${i}`,
-      from: 'daemonset-controller',
-    });
     // One batch (one script run) and single calls from the delayed-readiness path add to the same one.
     await Promise.all(
       Array.from({ length: 12 }, (_, i) => state.finishNodeUpdate(DS, `node-${i}`, `job-${i}`, [created(i)])),
@@ -130,12 +130,6 @@ describe('RolloutState.finishNodeUpdate', () => {
 
   test('a corrupt combined-event record is started over, not fatal', async (t) => {
     const state = useState(t);
-    const created = (i: number) => ({
-      type: 'Normal' as const,
-      reason: 'SuccessfulCreate',
-      message: `Created pod: agent-${i}`,
-      from: 'daemonset-controller',
-    });
     await state.recordNodeEvents(
       DS,
       Array.from({ length: 9 }, (_, i) => created(i)),
