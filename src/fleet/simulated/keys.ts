@@ -11,6 +11,7 @@
  * |                                       |        | `epoch`, `nodesSeq`: the nodes' version (see readFleet)     |
  * | `{p}:fleet:nodes`                     | hash   | node name → `NodeInput` JSON (`ready` always set)          |
  * | `{p}:fleet:daemonsets`                | set    | `namespace/name` of every DaemonSet that has pods          |
+ * | `{p}:fleet:pods-versions`             | hash   | `namespace/name` → its pods' change count (see readFleet)  |
  * | `{p}:fleet:pods:<ns>/<name>`          | hash   | pod name → pod JSON                                        |
  * | `{p}:fleet:node-pods:<node>`          | set    | `<ns>/<name> <pod>` of every pod on the node               |
  * | `{p}:fleet:pending`                   | zset   | `<ns>/<name> <pod>` scored by the ms its containers start  |
@@ -27,6 +28,7 @@ export interface FleetKeys {
   readonly meta: string;
   readonly nodes: string;
   readonly daemonSets: string;
+  readonly podsVersions: string;
   readonly pending: string;
   readonly timeline: string;
   readonly clock: string;
@@ -49,6 +51,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     meta: `${base}:meta`,
     nodes: `${base}:nodes`,
     daemonSets: `${base}:daemonsets`,
+    podsVersions: `${base}:pods-versions`,
     pending: `${base}:pending`,
     timeline: `${base}:timeline`,
     clock: `${base}:clock`,

@@ -50,6 +50,18 @@ local function nodesVersion()
   local v = redis.call('HMGET', base .. ':meta', 'epoch', 'nodesSeq')
   return (v[1] or '') .. ':' .. (v[2] or '')
 end
+-- Each DaemonSet's pods' version (same idea as the nodes'): bumped once by every script that
+-- changes any of its pods, so a reader may keep the pods it parsed while the version holds.
+local podsBumped = {}
+local function podsChanged(ds)
+  if podsBumped[ds] then return end
+  podsBumped[ds] = true
+  redis.call('HINCRBY', base .. ':pods-versions', ds, 1)
+end
+local function podsVersion(ds)
+  return (redis.call('HGET', base .. ':meta', 'epoch') or '') .. ':' ..
+    (redis.call('HGET', base .. ':pods-versions', ds) or '0')
+end
 local function splitMember(member) return string.match(member, '^(%S+) (%S+)$') end
 local function ms(n) return string.format('%d', n) end
 
@@ -101,6 +113,7 @@ local function materialize(now)
         emit(at, 'ready', pod)
       end
       redis.call('HSET', key, name, cjson.encode(pod))
+      podsChanged(ds)
     end
   end
   redis.call('ZREMRANGEBYSCORE', pendingKey, '-inf', now)
@@ -130,20 +143,26 @@ local function applyNodeReady(node, ready, now)
         emit(now, 'not-ready', pod)
         changed = true
       end
-      if changed then redis.call('HSET', key, name, cjson.encode(pod)) end
+      if changed then
+        redis.call('HSET', key, name, cjson.encode(pod))
+        podsChanged(ds)
+      end
     end
   end
 end
 
 -- Removes a pod at now; its idempotency record keeps its last state. \`pod\`: raw decoded, when the caller has it.
-local function removePod(ds, name, raw, now, pod)
+-- \`replacing\`: the caller adds a pod of the same DaemonSet next, so it stays in the DaemonSets set.
+local function removePod(ds, name, raw, now, pod, replacing)
   pod = pod or cjson.decode(raw)
   local key = podsKey(ds)
   local member = memberOf(ds, name)
   redis.call('HDEL', key, name)
-  if redis.call('EXISTS', key) == 0 then redis.call('SREM', daemonSetsKey, ds) end
+  podsChanged(ds)
+  if not replacing and redis.call('EXISTS', key) == 0 then redis.call('SREM', daemonSetsKey, ds) end
   redis.call('SREM', nodePodsKey(pod.node), member)
-  redis.call('ZREM', pendingKey, member)
+  -- Only a pod whose containers have not started is in the pending set.
+  if pod.phase == 'Pending' then redis.call('ZREM', pendingKey, member) end
   emit(now, 'deleted', pod)
   pod.ready = false
   pod.readySince = nil
@@ -185,7 +204,9 @@ return 1
  *   ARGV[4] which pods: "none" | "one" | "all" | "node"
  *   ARGV[5] the DaemonSet when "one" or "node"
  *   ARGV[6] the node when "node" (that DaemonSet's pods on that node only)
- * Output: { now, { node JSON... }, { pod JSON... }, nodes version, 1 when the nodes are included else 0 }
+ *   ARGV[7] when "one": the pods' version the caller holds ("" none); the pods are left out while it holds
+ * Output: { now, { node JSON... }, { pod JSON... }, nodes version, 1 when the nodes are included else 0,
+ *   the pods' version when "one" else "", 1 when the pods are included else 0 }
  */
 export const READ_FLEET = `${PRELUDE}
 local nodes = {}
@@ -193,8 +214,10 @@ local version = nodesVersion()
 local withNodes = ARGV[3] == '*' or (ARGV[3] ~= '' and ARGV[3] ~= version)
 if withNodes then nodes = redis.call('HVALS', nodesKey) end
 local pods = {}
+local podsVer, withPods = '', 1
 if ARGV[4] == 'one' then
-  pods = redis.call('HVALS', podsKey(ARGV[5]))
+  podsVer = podsVersion(ARGV[5])
+  if ARGV[7] == podsVer then withPods = 0 else pods = redis.call('HVALS', podsKey(ARGV[5])) end
 elseif ARGV[4] == 'node' then
   for _, member in ipairs(redis.call('SMEMBERS', nodePodsKey(ARGV[6]))) do
     local ds, pod = splitMember(member)
@@ -208,7 +231,7 @@ elseif ARGV[4] == 'all' then
     for _, raw in ipairs(redis.call('HVALS', podsKey(ds))) do pods[#pods + 1] = raw end
   end
 end
-return { now, nodes, pods, version, withNodes and 1 or 0 }
+return { now, nodes, pods, version, withNodes and 1 or 0, podsVer, withPods }
 `;
 
 /**
@@ -237,6 +260,7 @@ return { now, entries }
  * rollout with no start delay).
  */
 const CREATE_POD_FN = `
+local knownDaemonSets = {} -- added to the DaemonSets set by this script run already
 local function createPod(a, previous, nodeRaw, nameFree)
   local ds, node, name = a.ds, a.node, a.name
   local idemKey = idempotencyKey(a.idem)
@@ -271,7 +295,11 @@ local function createPod(a, previous, nodeRaw, nameFree)
   end
   local json = cjson.encode(pod)
   redis.call('HSET', key, name, json)
-  redis.call('SADD', daemonSetsKey, ds)
+  podsChanged(ds)
+  if not knownDaemonSets[ds] then
+    knownDaemonSets[ds] = true
+    redis.call('SADD', daemonSetsKey, ds)
+  end
   redis.call('SADD', nodePodsKey(node), member)
   redis.call('SET', idemKey, json, 'PX', a.ttl)
   return 1, json
@@ -349,7 +377,7 @@ local function converge(a, replace)
         if pod.revision == revision and pod.phase ~= 'Failed' and pod.phase ~= 'Succeeded' then
           existing = existing or raw
         elseif replace then
-          removePod(ds, podName, raw, now, pod)
+          removePod(ds, podName, raw, now, pod, true)
           deleted[#deleted + 1] = podName
         end
       end

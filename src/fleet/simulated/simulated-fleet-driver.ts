@@ -66,6 +66,11 @@ export interface SimulatedFleetOptions {
   timelineCap?: number;
   /** How long a `createPod` idempotency key is remembered, in ms. @defaultValue 7 days */
   idempotencyTtlMs?: number;
+  /**
+   * Pods this instance keeps parsed between reads, over all DaemonSets (the least recently read
+   * DaemonSet goes first; one with more pods is never kept). @defaultValue 20_000 (about 10 MB)
+   */
+  podCacheLimit?: number;
 }
 
 /** Default of {@link SimulatedFleetOptions.timelineCap}. */
@@ -116,6 +121,13 @@ export class SimulatedFleetDriver implements FleetDriver {
    * nodes are parsed once, not at every reconcile of every DaemonSet). Shared between callers, so frozen.
    */
   private nodesCache: { version: string; nodes: readonly NodeInput[] } | undefined;
+  /**
+   * Each DaemonSet's pods as last read, with their version, the same way (an idle DaemonSet's
+   * reconcile reads no pods at all); least recently read first, at most `podCacheLimit` pods.
+   */
+  private readonly podsCache = new Map<string, { version: string; pods: readonly FleetPod[] }>();
+  private podsCached = 0;
+  private readonly podCacheLimit: number;
   private readonly converges = new TickBatcher<
     { req: ConvergeNodeRequest; args: (string | number)[] },
     ConvergeNodeResult
@@ -128,6 +140,7 @@ export class SimulatedFleetDriver implements FleetDriver {
     this.timelineCap = positiveInt('timelineCap', options.timelineCap ?? DEFAULT_TIMELINE_CAP);
     this.idempotencyTtlMs = positiveInt('idempotencyTtlMs', options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
     this.failImage = compileFailImage(options.failImage);
+    this.podCacheLimit = nonNegativeInt('podCacheLimit', options.podCacheLimit ?? 20_000);
   }
 
   /**
@@ -306,11 +319,22 @@ export class SimulatedFleetDriver implements FleetDriver {
     const mode = pods === null ? 'none' : pods === 'all' ? 'all' : node !== undefined ? 'node' : 'one';
     const cached = this.nodesCache;
     const nodesArg = withNodes ? (cached?.version ?? '*') : '';
-    const result = await this.run(scripts.readFleet, [], [nodesArg, mode, pods ?? '', node ?? '']);
-    if (!Array.isArray(result) || result.length !== 5)
+    const cachedPods = mode === 'one' ? this.podsCache.get(pods!) : undefined;
+    const result = await this.run(
+      scripts.readFleet,
+      [],
+      [nodesArg, mode, pods ?? '', node ?? '', cachedPods?.version ?? ''],
+    );
+    if (!Array.isArray(result) || result.length !== 7)
       throw new FleetStateError('read fleet: unexpected script result');
-    const [now, rawNodes, rawPods, version, included] = result as unknown[];
-    if (typeof now !== 'number' || !Array.isArray(rawNodes) || !Array.isArray(rawPods) || typeof version !== 'string') {
+    const [now, rawNodes, rawPods, version, included, podsVersion, podsIncluded] = result as unknown[];
+    if (
+      typeof now !== 'number' ||
+      !Array.isArray(rawNodes) ||
+      !Array.isArray(rawPods) ||
+      typeof version !== 'string' ||
+      typeof podsVersion !== 'string'
+    ) {
       throw new FleetStateError('read fleet: unexpected script result');
     }
     let nodes: readonly NodeInput[] = [];
@@ -324,7 +348,34 @@ export class SimulatedFleetDriver implements FleetDriver {
         throw new FleetStateError('read fleet: nodes left out of a changed version');
       nodes = cached.nodes;
     }
-    return { now, nodes: [...nodes], pods: rawPods.map((raw) => parsePod(raw)).sort(comparePods) };
+    if (mode !== 'one') return { now, nodes: [...nodes], pods: rawPods.map((raw) => parsePod(raw)).sort(comparePods) };
+    let podList: readonly FleetPod[];
+    if (podsIncluded === 1) {
+      podList = rawPods.map((raw) => freezePod(parsePod(raw))).sort(comparePods);
+      this.cachePods(pods!, podsVersion, podList);
+    } else {
+      if (!cachedPods || cachedPods.version !== podsVersion)
+        throw new FleetStateError('read fleet: pods left out of a changed version');
+      podList = cachedPods.pods;
+      this.cachePods(pods!, podsVersion, podList); // now the most recently read
+    }
+    return { now, nodes: [...nodes], pods: [...podList] };
+  }
+
+  private cachePods(daemonSet: string, version: string, pods: readonly FleetPod[]): void {
+    const previous = this.podsCache.get(daemonSet);
+    if (previous) {
+      this.podsCache.delete(daemonSet);
+      this.podsCached -= previous.pods.length;
+    }
+    if (pods.length > this.podCacheLimit) return;
+    this.podsCache.set(daemonSet, { version, pods });
+    this.podsCached += pods.length;
+    for (const [oldest, entry] of this.podsCache) {
+      if (this.podsCached <= this.podCacheLimit) break;
+      this.podsCache.delete(oldest);
+      this.podsCached -= entry.pods.length;
+    }
   }
 
   private run(script: RedisScript, extraKeys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
@@ -433,6 +484,12 @@ function freezeNode(node: NodeInput): NodeInput {
     Object.freeze(node.taints);
   }
   return Object.freeze(node);
+}
+
+/** Freezes a pod and its images (cached pods are shared by every reader). */
+function freezePod(pod: FleetPod): FleetPod {
+  Object.freeze(pod.images);
+  return Object.freeze(pod);
 }
 
 const PHASES: readonly PodPhase[] = ['Running', 'Pending', 'Failed', 'Succeeded'];

@@ -576,6 +576,84 @@ void describe('SimulatedFleetDriver: timeline, clock and shared state', () => {
     assert.deepEqual(await names(), ['node-2:false', 'node-3:true', 'node-4:true']);
   });
 
+  void test("a DaemonSet's pods are parsed once per change: every pod change, by any instance, is seen by the next read", async (t) => {
+    const { driver, prefix } = await useFleet(t, 3);
+    const other = new SimulatedFleetDriver({ redis: redis2, prefix, startDelayMs: DELAY_MS });
+    const pods = async () =>
+      (await driver.snapshot(DS)).pods.map((p) => `${p.node}:${p.revision}:${p.phase}:${String(p.ready)}`);
+    assert.deepEqual(await pods(), []);
+    await other.createPod(podRequest({ node: 'node-1' }));
+    assert.deepEqual(await pods(), ['node-1:rev1:Pending:false']);
+    const first = (await driver.snapshot(DS)).pods;
+    const second = (await driver.snapshot(DS)).pods;
+    assert.notEqual(first, second, 'each read gets its own array');
+    assert.equal(first[0], second[0], 'unchanged pods are the parsed objects of the last change');
+    assert.ok(Object.isFrozen(first[0]) && Object.isFrozen(first[0]?.images));
+    assert.equal((await driver.listPods(DS))[0], first[0], 'listPods of one DaemonSet shares the cache');
+
+    // Another DaemonSet's change leaves this one's pods as they were.
+    await other.createPod(podRequest({ daemonSet: 'default/other', idempotencyKey: 'other|node-1' }));
+    assert.equal((await driver.snapshot(DS)).pods[0], first[0]);
+
+    // The start delay passing is a change too, made by whichever script looks first.
+    await sleep(DELAY_MS + 20);
+    assert.deepEqual(await pods(), ['node-1:rev1:Running:true']);
+    assert.equal(await other.setNodeReady('node-1', false), true);
+    assert.deepEqual(await pods(), ['node-1:rev1:Running:false']);
+    assert.equal(await other.setNodeReady('node-1', true), true);
+    assert.deepEqual(await pods(), ['node-1:rev1:Running:true']);
+    await other.convergeNode({
+      ...podRequest({ node: 'node-1', revision: 'rev2' }),
+      deleteOtherRevisions: true,
+    });
+    assert.deepEqual(await pods(), ['node-1:rev2:Pending:false']);
+    await other.createPod(podRequest({ node: 'node-2' }));
+    assert.deepEqual(await pods(), ['node-1:rev2:Pending:false', 'node-2:rev1:Pending:false']);
+    assert.equal(await other.deletePod(DS, 'filebeat-rev2-node-1'), true);
+    assert.deepEqual(await pods(), ['node-2:rev1:Pending:false']);
+    assert.equal(await other.removeNode('node-2'), true);
+    assert.deepEqual(await pods(), []);
+  });
+
+  void test('the pod cache keeps the most recently read DaemonSets up to its limit', async (t) => {
+    const { prefix } = await useFleet(t, 3);
+    const driver = new SimulatedFleetDriver({ redis, prefix, startDelayMs: DELAY_MS, podCacheLimit: 2 });
+    const sets = ['default/a', 'default/b', 'default/c'];
+    for (const ds of sets) {
+      for (const node of ds === 'default/c' ? ['node-1', 'node-2', 'node-3'] : ['node-1']) {
+        await driver.createPod(podRequest({ daemonSet: ds, node, idempotencyKey: `${ds}|${node}` }));
+      }
+    }
+    const a1 = (await driver.snapshot('default/a')).pods[0];
+    const b1 = (await driver.snapshot('default/b')).pods[0];
+    assert.equal((await driver.snapshot('default/a')).pods[0], a1, 'a and b fit: both kept');
+    assert.equal((await driver.snapshot('default/b')).pods[0], b1);
+    const c1 = (await driver.snapshot('default/c')).pods[0];
+    assert.notEqual((await driver.snapshot('default/c')).pods[0], c1, 'three pods never fit: parsed each time');
+    assert.equal((await driver.snapshot('default/a')).pods[0], a1, 'reading c evicted nothing');
+    await driver.createPod(podRequest({ daemonSet: 'default/d', idempotencyKey: 'd' }));
+    await driver.snapshot('default/d'); // a, b, d: the least recently read (b) goes
+    assert.equal((await driver.snapshot('default/a')).pods[0], a1);
+    const b2 = (await driver.snapshot('default/b')).pods[0];
+    assert.notEqual(b2, b1);
+    assert.deepEqual(b2, b1, 'parsed again, the same pod');
+  });
+
+  void test('pods of a fleet wiped and made again are never served from the old one', async (t) => {
+    const { driver, prefix } = await useFleet(t, 3);
+    await driver.createPod(podRequest({ node: 'node-1' }));
+    assert.equal((await driver.snapshot(DS)).pods.length, 1);
+    // Wiped and made again unseen by this instance: the new fleet's first pod change is its
+    // change number 1 as well; the fleet's epoch tells the two apart.
+    await cleanupPrefix(redis, prefix);
+    assert.equal(await SimulatedFleetDriver.init(redis2, prefix, 3), true);
+    await driver.createPod(podRequest({ node: 'node-2' }));
+    assert.deepEqual(
+      (await driver.snapshot(DS)).pods.map((p) => p.node),
+      ['node-2'],
+    );
+  });
+
   void test('a fleet wiped and made again is read afresh, never from the nodes of the old one', async (t) => {
     const { driver, prefix } = await useFleet(t, 3);
     assert.equal((await driver.snapshot(DS)).nodes.length, 3);
@@ -671,6 +749,7 @@ void describe('SimulatedFleetDriver: timeline, clock and shared state', () => {
       keys.meta,
       keys.nodes,
       keys.daemonSets,
+      keys.podsVersions,
       keys.pending,
       keys.timeline,
       keys.clock,
