@@ -58,6 +58,7 @@ export interface ReconcilerDeps {
   state: RolloutState;
   desired: DesiredStateReader;
   fleet: FleetDriver;
+  /** Adds the jobs to the node-update queue (in slices, so the first ones start early). */
   enqueueNodeJobs(jobs: NodeJobRequest[]): Promise<void>;
   logger: Logger;
   metrics?: RolloutMetricsSink;
@@ -81,9 +82,6 @@ export type ReconcileOutcome =
   | { kind: 'planned'; jobs: number; deletes: number; requeueAfterMs: number | null; complete: boolean };
 
 const SYNTHETIC = '(in-flight)';
-/** Node jobs enqueued first; later chunks grow fourfold up to {@link MAX_CHUNK}. */
-const FIRST_CHUNK = 50;
-const MAX_CHUNK = 2000;
 const POD_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** `<ds-name>-` plus 5 characters of Kubernetes' safe alphabet. */
@@ -215,12 +213,8 @@ export class Reconciler {
         logger.warn({ daemonSet: ds }, 'planning lock lost before the plan was recorded; nothing enqueued');
         return { kind: 'locked' };
       }
-      // Enqueue in growing chunks: the first nodes start while the rest of a 10,000-node plan is still being added.
-      for (let i = 0, size = FIRST_CHUNK; i < requests.length; i += size, size = Math.min(size * 4, MAX_CHUNK)) {
-        const chunk = requests.slice(i, i + size);
-        await this.deps.enqueueNodeJobs(chunk);
-        enqueued += chunk.length;
-      }
+      await this.deps.enqueueNodeJobs(requests);
+      enqueued += requests.length;
       await this.deps.enqueueNodeJobs(requeue);
       enqueued += requeue.length;
       if (clearEntries.length > 0) await state.clearInflight(ds, clearEntries);

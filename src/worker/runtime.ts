@@ -9,6 +9,7 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { addInSlices } from '../queue/add-in-slices.js';
 import type { NodeJobData, ReconcileJobData, SyncJobData } from '../queue/jobs.js';
 import {
   JOB_RECONCILE,
@@ -164,13 +165,11 @@ export class WorkerRuntime {
   }
 
   async enqueueNodeJobs(jobs: NodeJobRequest[]): Promise<void> {
-    for (let i = 0; i < jobs.length; i += 500) {
-      await this.nodeQueue.addBulk(
-        jobs
-          .slice(i, i + 500)
-          .map((j) => ({ name: JOB_UPDATE_NODE, data: j.data, opts: { ...NODE_JOB_OPTIONS, jobId: j.id } })),
-      );
-    }
+    await addInSlices(jobs, (slice) =>
+      this.nodeQueue.addBulk(
+        slice.map((j) => ({ name: JOB_UPDATE_NODE, data: j.data, opts: { ...NODE_JOB_OPTIONS, jobId: j.id } })),
+      ),
+    );
   }
 
   private async runSync(job: Job<SyncJobData>, token?: string): Promise<unknown> {
