@@ -102,8 +102,9 @@ export async function measureRollout(
     commit(repo, { 'agent.yaml': daemonSet('agent', 'registry.example/agent:2', maxUnavailable) }, 'agent 2');
     const startedAt = Date.now();
     await worker.runtime.requestSync({ reason: 'api' });
-    // Poll gently (the worker runs in this process); the time itself comes from the fleet's timeline:
-    // the moment the last node's new pod became ready (minReadySeconds is 0, so that is "available").
+    // Poll gently: the worker runs in this process, and each look costs it a status read and a
+    // response. The time itself comes from the fleet's timeline: the moment the last node's new
+    // pod became ready (minReadySeconds is 0, so that is "available"), whenever the poll sees it.
     const done = await waitFor(
       'rollout of revision 2',
       async () => {
@@ -111,7 +112,7 @@ export async function measureRollout(
         return rolledOut(v, 2) && v;
       },
       600_000,
-      200,
+      500,
     );
     const entries = (await (await fetch(`${worker.url}/api/v1/sim/timeline?sinceTs=${startedAt}`)).json()) as {
       ts: number;
