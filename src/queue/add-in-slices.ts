@@ -26,6 +26,9 @@ export async function addInSlices<T>(
   const pending = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   for (let start = 0, n = 0; start < items.length && !failure; n++) {
+    // Building a slice holds this process for a while: let replies in first, so workers here
+    // start the jobs already added instead of waiting for the whole list to go out.
+    if (n > 0) await new Promise((resolve) => setImmediate(resolve));
     const size = sizes[Math.min(n, sizes.length - 1)]!;
     const slice = items.slice(start, start + size);
     start += size;
