@@ -31,18 +31,23 @@ test('slices grow 50, 200, then 500 each, in order, covering every item once', a
   assert.deepEqual(slices.flat(), items);
 });
 
+/** Lets the event loop turn a few times (addInSlices yields once between slices). */
+async function turns(count = 10): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 test('at most four slices are on the way; the next goes when one is confirmed', async () => {
   const gate = gatedAdd();
   const items = Array.from({ length: 10 }, (_, i) => i);
   const done = addInSlices(items, gate.add, { sizes: [1] });
-  await new Promise((resolve) => setImmediate(resolve));
+  await turns();
   assert.equal(gate.slices.length, 4, 'four sent before any is confirmed');
   gate.releaseOldest();
-  await new Promise((resolve) => setImmediate(resolve));
+  await turns();
   assert.equal(gate.slices.length, 5, 'one confirmed, one more sent');
   while (gate.slices.length < 10 || gate.open.length > 0) {
     gate.releaseOldest();
-    await new Promise((resolve) => setImmediate(resolve));
+    await turns();
   }
   await done;
   assert.equal(gate.mostOpen(), 4);
