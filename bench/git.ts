@@ -2,6 +2,7 @@
  * scanRatio and rebuildMs: the Git side alone (GitSync on a real repository and the Redis store).
  */
 import { execFileSync } from 'node:child_process';
+import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisHistoryStore } from '../src/revision/store.js';
 import { GitSync } from '../src/source/git-sync.js';
@@ -27,29 +28,54 @@ async function syncer(repo: string, redis: Redis, prefix: string): Promise<GitSy
   return new GitSync({ source, store: new RedisHistoryStore(redis, { prefix }), path: 'manifests' });
 }
 
-/** Median time of syncing one commit that changes one file, after the initial sync. */
-async function oneCommitMs(files: number, rounds: number): Promise<number> {
-  const redis = new Redis(REDIS_URL);
+/** A repository of `files` manifests, synced once, ready to time one-file commits. */
+async function scanSubject(files: number, redis: Redis) {
   const prefix = benchPrefix('scan');
   const repo = manifestRepo(files);
   const sync = await syncer(repo, redis, prefix);
   await sync.sync();
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    commit(repo, { 'manifests/ds-0.yaml': daemonSet('ds-0', `registry.example/agent:${i + 2}`) }, `change ${i}`);
-    const started = performance.now();
-    const result = await sync.sync();
-    times.push(performance.now() - started);
-    if (result.commits !== 1) throw new Error(`bench: expected 1 commit, synced ${result.commits}`);
-  }
-  await cleanupPrefix(redis, prefix);
-  await redis.quit();
-  return percentile(times, 50);
+  let n = 0;
+  return {
+    prefix,
+    /** Commits a change to one file, then times the sync of that one commit. */
+    async oneCommitMs(): Promise<number> {
+      n++;
+      commit(repo, { 'manifests/ds-0.yaml': daemonSet('ds-0', `registry.example/agent:${n + 1}`) }, `change ${n}`);
+      // Pushes come seconds apart: let the source get ready for the next one (it starts its next
+      // `git log` ahead, 100 ms after a sync) and the machine settle, as between real pushes.
+      await setTimeout(400);
+      const started = performance.now();
+      const result = await sync.sync();
+      const ms = performance.now() - started;
+      if (result.commits !== 1) throw new Error(`bench: expected 1 commit, synced ${result.commits}`);
+      return ms;
+    },
+  };
 }
 
-export async function measureScan(rounds = 9): Promise<{ smallMs: number; largeMs: number; ratio: number }> {
-  const smallMs = await oneCommitMs(10, rounds);
-  const largeMs = await oneCommitMs(10_000, rounds);
+/**
+ * Median time of syncing one commit that changes one file, in a repository of 10 and of 10,000
+ * files. The rounds alternate between the two, so the machine's drift falls on both alike.
+ */
+export async function measureScan(rounds = 15): Promise<{ smallMs: number; largeMs: number; ratio: number }> {
+  const redis = new Redis(REDIS_URL);
+  const small = await scanSubject(10, redis);
+  const large = await scanSubject(10_000, redis);
+  const smallTimes: number[] = [];
+  const largeTimes: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    smallTimes.push(await small.oneCommitMs());
+    largeTimes.push(await large.oneCommitMs());
+  }
+  await cleanupPrefix(redis, small.prefix);
+  await cleanupPrefix(redis, large.prefix);
+  await redis.quit();
+  if (process.env.DSCTL_BENCH_DEBUG)
+    console.error(
+      `scan: small ${smallTimes.map(Math.round).join(' ')} / large ${largeTimes.map(Math.round).join(' ')}`,
+    );
+  const smallMs = percentile(smallTimes, 50);
+  const largeMs = percentile(largeTimes, 50);
   return { smallMs, largeMs, ratio: largeMs / smallMs };
 }
 

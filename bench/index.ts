@@ -68,7 +68,7 @@ if (want('webhook')) {
 }
 if (want('scan')) {
   log('scanRatio: one commit in 10 vs 10,000 files ...');
-  const s = await measureScan(9);
+  const s = await measureScan(15);
   result.scanRatio = round(s.ratio, 2);
   result.scan = { smallRepoMs: round(s.smallMs, 1), largeRepoMs: round(s.largeMs, 1) };
 }
