@@ -156,6 +156,10 @@ export class SimpleGitSource implements GitSource {
     } catch (err) {
       throw this.wrap('log', err);
     }
+    // The next sync walks from here with changesSince: have its git log ready (the first push
+    // after a start would otherwise pay for a process start).
+    const relative = walkDirectory(pathspec);
+    this.primeWhenIdle(relative, logArgs(relative, '--stdin', []));
     if (!asDirectory) return commits;
     return commits
       .filter((c) => c.files.length > 0)
@@ -174,9 +178,8 @@ export class SimpleGitSource implements GitSource {
     if (cursor === head) return { check: 'descendant', commits: [] };
     // A file is selected from its directory's diff (a pathspec would hide commits of the chain).
     const file = pathspec !== '' && isFilePath(pathspec);
-    const slash = pathspec.lastIndexOf('/');
-    const relative = file ? (slash < 0 ? '' : pathspec.slice(0, slash)) : pathspec;
-    const name = file ? pathspec.slice(slash + 1) : '';
+    const relative = walkDirectory(pathspec);
+    const name = file ? pathspec.slice(pathspec.lastIndexOf('/') + 1) : '';
     let chain: CommitChanges[];
     try {
       chain = parseLogOutput((await this.logSince(relative, `${cursor}..${head}`)).toString('utf8'));
@@ -428,6 +431,13 @@ const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 /** Whether a validated path names a manifest file rather than a directory. */
 function isFilePath(pathspec: string): boolean {
   return /\.(ya?ml|json)$/i.test(pathspec);
+}
+
+/** The directory {@link SimpleGitSource.changesSince} walks for a path: the file's, or the path itself. */
+function walkDirectory(pathspec: string): string {
+  if (pathspec === '' || !isFilePath(pathspec)) return pathspec;
+  const slash = pathspec.lastIndexOf('/');
+  return slash < 0 ? '' : pathspec.slice(0, slash);
 }
 
 /** `git log` of the first-parent chain with raw changes; `relative` limits the diff to a directory. */

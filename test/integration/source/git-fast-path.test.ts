@@ -406,6 +406,29 @@ describe('a git log started ahead (no process start on the way of a push)', () =
     }
   });
 
+  test('a full walk (the first sync after a start) also has the next walk ready', async () => {
+    const { repo, c2, source } = twoCommits();
+    try {
+      await source.fetch();
+      assert.deepEqual(
+        (await source.listChanges(null, c2, 'deploy')).map((c) => c.subject),
+        ['c1', 'c2'],
+      );
+      await sleep(300);
+      const primed = primedLog(source);
+      assert.ok(primed && !primed.exited, 'a git log waits for the first push');
+      const c3 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:3') }, 'c3', by('Bob', 3));
+      await source.fetch();
+      assert.deepEqual(
+        (await source.changesSince(c2, c3, 'deploy')).commits.map((c) => c.subject),
+        ['c3'],
+      );
+      assert.equal(primed.exited, true, 'the first push was walked by it');
+    } finally {
+      await source.close();
+    }
+  });
+
   test('the git log ahead waits while the event loop is busy (a big plan right after the sync), then starts', async () => {
     const { c1, c2, source } = twoCommits();
     try {
