@@ -1,8 +1,8 @@
 /**
  * Adds a long list of jobs in slices, with a few slices on the way at once.
  *
- * Slices grow from small to large, so the first nodes of a 10,000-node plan start while the rest
- * is still going out. Several are in flight because awaiting each in turn leaves Redis idle while
+ * Slices grow from small to large, and the first is confirmed before the second is built, so the
+ * first nodes of a 10,000-node plan start while the rest is still going out. Several are in flight because awaiting each in turn leaves Redis idle while
  * this process builds the next slice, and this process idle while Redis runs it. The slices go out
  * in order on one connection, so Redis adds them in order.
  */
@@ -41,7 +41,8 @@ export async function addInSlices<T>(
       )
       .finally(() => pending.delete(added));
     pending.add(added);
-    if (pending.size >= limit) await Promise.race(pending);
+    // The first slice goes alone: its jobs start before this process is busy with the next ones.
+    if (n === 0 || pending.size >= limit) await Promise.race(pending);
   }
   await Promise.all(pending);
   if (failure) throw failure.error;

@@ -36,15 +36,18 @@ async function turns(count = 10): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-test('at most four slices are on the way; the next goes when one is confirmed', async () => {
+test('the first slice goes alone; then at most four are on the way, the next when one is confirmed', async () => {
   const gate = gatedAdd();
   const items = Array.from({ length: 10 }, (_, i) => i);
   const done = addInSlices(items, gate.add, { sizes: [1] });
   await turns();
-  assert.equal(gate.slices.length, 4, 'four sent before any is confirmed');
+  assert.equal(gate.slices.length, 1, 'the first alone');
   gate.releaseOldest();
   await turns();
-  assert.equal(gate.slices.length, 5, 'one confirmed, one more sent');
+  assert.equal(gate.slices.length, 5, 'then four sent before any is confirmed');
+  gate.releaseOldest();
+  await turns();
+  assert.equal(gate.slices.length, 6, 'one confirmed, one more sent');
   while (gate.slices.length < 10 || gate.open.length > 0) {
     gate.releaseOldest();
     await turns();
