@@ -2,9 +2,10 @@
  * Adds a long list of jobs in slices, with a few slices on the way at once.
  *
  * Slices grow from small to large, and the first is confirmed before the second is built, so the
- * first nodes of a 10,000-node plan start while the rest is still going out. Several are in flight because awaiting each in turn leaves Redis idle while
- * this process builds the next slice, and this process idle while Redis runs it. The slices go out
- * in order on one connection, so Redis adds them in order.
+ * first nodes of a 10,000-node plan start while the rest is still going out. Several are in
+ * flight because awaiting each in turn leaves Redis idle while this process builds the next
+ * slice, and this process idle while Redis runs it. The slices go out in order on one
+ * connection, so Redis adds them in order.
  */
 export interface SliceOptions {
   /** Sizes of the first slices; the last one repeats. @defaultValue [50, 200, 500] */
