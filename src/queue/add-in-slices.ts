@@ -20,9 +20,12 @@ export async function addInSlices<T>(
   options: SliceOptions = {},
 ): Promise<void> {
   const sizes = options.sizes ?? [50, 200, 500];
-  const limit = Math.max(1, options.inFlight ?? 4);
+  const limit = options.inFlight ?? 4;
   if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
     throw new RangeError(`slice sizes must be positive integers, got ${JSON.stringify(sizes)}`);
+  }
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`slices in flight must be a positive integer, got ${String(limit)}`);
   }
   const pending = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;

@@ -479,6 +479,45 @@ void describe('SimulatedFleetDriver: createPod and deletePod', () => {
     );
   });
 
+  void test('a pod deleted before its containers started never starts a pod created later under its name', async (t) => {
+    const { driver, prefix } = await useFleet(t, 1, { startDelayMs: 300 });
+    // Another replica whose pods of this image never start (a failing image is never pending).
+    const other = new SimulatedFleetDriver({ redis: redis2, prefix, startDelayMs: 300, failImage: 'filebeat:bad' });
+    const { pod } = await driver.createPod(podRequest());
+    await sleep(100);
+    assert.equal(await driver.deletePod(DS, pod.name), true);
+    const next = await other.createPod(podRequest({ idempotencyKey: 'retry-2', images: ['filebeat:bad'] }));
+    assert.equal(next.pod.name, pod.name);
+    await sleep(300); // past the deleted pod's start time
+    const now = await podOf(driver, pod.name);
+    assert.deepEqual([now?.phase, now?.ready], ['Pending', false]);
+  });
+
+  void test('a DaemonSet stays listed while a converge replaces its only pod, and leaves with its last pod', async (t) => {
+    const { driver, prefix } = await useFleet(t, 1, { startDelayMs: 0 });
+    const keys = fleetKeys(prefix);
+    await driver.createPod(podRequest());
+    const replaced = await driver.convergeNode({ ...podRequest({ revision: 'rev2' }), deleteOtherRevisions: true });
+    assert.deepEqual(replaced.deleted, ['filebeat-rev1-node-1']);
+    assert.deepEqual(await redis.smembers(keys.daemonSets), [DS]);
+    assert.deepEqual(
+      (await driver.listPods()).map((p) => p.name),
+      ['filebeat-rev2-node-1'],
+    );
+    assert.equal(await driver.deletePod(DS, 'filebeat-rev2-node-1'), true);
+    assert.deepEqual(await redis.smembers(keys.daemonSets), []);
+    assert.deepEqual(await driver.listPods(), []);
+  });
+
+  void test('a bad podCacheLimit is refused, naming the option', () => {
+    for (const podCacheLimit of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new SimulatedFleetDriver({ redis, prefix: 'dsctl-never-used', startDelayMs: 0, podCacheLimit }),
+        (err: unknown) => err instanceof FleetInputError && /podCacheLimit/.test(err.message),
+      );
+    }
+  });
+
   void test('pods of several DaemonSets are kept apart', async (t) => {
     const { driver } = await useFleet(t, 2);
     await driver.createPod(podRequest());
@@ -579,8 +618,9 @@ void describe('SimulatedFleetDriver: timeline, clock and shared state', () => {
   void test("a DaemonSet's pods are parsed once per change: every pod change, by any instance, is seen by the next read", async (t) => {
     const { driver, prefix } = await useFleet(t, 3);
     const other = new SimulatedFleetDriver({ redis: redis2, prefix, startDelayMs: DELAY_MS });
+    // Sorted here: pods made in the same millisecond are ordered by name, not by creation.
     const pods = async () =>
-      (await driver.snapshot(DS)).pods.map((p) => `${p.node}:${p.revision}:${p.phase}:${String(p.ready)}`);
+      (await driver.snapshot(DS)).pods.map((p) => `${p.node}:${p.revision}:${p.phase}:${String(p.ready)}`).sort();
     assert.deepEqual(await pods(), []);
     await other.createPod(podRequest({ node: 'node-1' }));
     assert.deepEqual(await pods(), ['node-1:rev1:Pending:false']);

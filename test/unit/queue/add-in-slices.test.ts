@@ -79,7 +79,7 @@ test('a failed slice fails the call once the others settle, and no further slice
   );
 });
 
-test('no items, no call; bad sizes are refused', async () => {
+test('no items, no call; bad sizes and in-flight counts are refused', async () => {
   let calls = 0;
   await addInSlices([], async () => {
     calls++;
@@ -92,5 +92,13 @@ test('no items, no call; bad sizes are refused', async () => {
   await assert.rejects(
     addInSlices([1], async () => undefined, { sizes: [0] }),
     RangeError,
+  );
+  await assert.rejects(
+    addInSlices([1], async () => undefined, { inFlight: 0 }),
+    /slices in flight/,
+  );
+  await assert.rejects(
+    addInSlices([1], async () => undefined, { inFlight: 2.5 }),
+    /slices in flight/,
   );
 });
