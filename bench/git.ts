@@ -2,12 +2,11 @@
  * scanRatio and rebuildMs: the Git side alone (GitSync on a real repository and the Redis store).
  */
 import { execFileSync } from 'node:child_process';
-import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisHistoryStore } from '../src/revision/store.js';
 import { GitSync } from '../src/source/git-sync.js';
 import { SimpleGitSource, repoCacheDir } from '../src/source/simple-git-source.js';
-import { REDIS_URL, benchPrefix, cleanupPrefix, commit, daemonSet, git, percentile, tempDir } from './lib.js';
+import { REDIS_URL, benchPrefix, cleanupPrefix, commit, daemonSet, git, percentile, sleep, tempDir } from './lib.js';
 
 /** A repository of `files` manifests (one DaemonSet each), written with one fast-import. */
 function manifestRepo(files: number): string {
@@ -43,7 +42,7 @@ async function scanSubject(files: number, redis: Redis) {
       commit(repo, { 'manifests/ds-0.yaml': daemonSet('ds-0', `registry.example/agent:${n + 1}`) }, `change ${n}`);
       // Pushes come seconds apart: let the source get ready for the next one (it starts its next
       // `git log` ahead, 100 ms after a sync) and the machine settle, as between real pushes.
-      await setTimeout(400);
+      await sleep(400);
       const started = performance.now();
       const result = await sync.sync();
       const ms = performance.now() - started;
