@@ -2,21 +2,14 @@
  * Parsing of `git log --raw -z` output and of `git cat-file --batch` output. Pure functions, so
  * the tricky byte-level parsing is unit-testable without git.
  */
-import type { CommitChanges, FileChange, NotRegularFile } from './git-source.js';
+import type { CommitChanges, FileChange } from './git-source.js';
+import { fileChange } from './git-tree.js';
 
 /** Start of each commit record; the header fields are separated by {@link FIELD_SEP}. */
 export const RECORD_SEP = '\x1e';
 export const FIELD_SEP = '\x1f';
 /** `--format` for {@link parseLogOutput}: sha, parents, author, email, author date, subject (last). */
 export const LOG_FORMAT = `${RECORD_SEP}%H${FIELD_SEP}%P${FIELD_SEP}%an${FIELD_SEP}%ae${FIELD_SEP}%aI${FIELD_SEP}%s`;
-
-const REGULAR_FILE = /^100(644|755)$/;
-/** Modes of entries that are not files: never read, reported by the sync (`FileChange.notRegular`). */
-const NOT_REGULAR: ReadonlyMap<string, NotRegularFile> = new Map([
-  ['120000', 'symbolic link'],
-  ['160000', 'submodule'],
-]);
-const ZERO_ID = /^0+$/;
 
 /**
  * Parses the output of `git log --format=LOG_FORMAT --raw --no-abbrev --no-renames -z`.
@@ -57,16 +50,8 @@ export function parseLogOutput(output: string): CommitChanges[] {
     if (token.startsWith(':') && current) {
       const path = tokens[++i] ?? '';
       const [, newMode = '', , newBlob = '', status = ''] = token.slice(1).split(' ');
-      const letter = status.charAt(0);
-      if (letter !== 'A' && letter !== 'M' && letter !== 'D' && letter !== 'T') continue;
-      const present = letter !== 'D' && REGULAR_FILE.test(newMode) && !ZERO_ID.test(newBlob);
-      const notRegular = letter === 'D' ? undefined : NOT_REGULAR.get(newMode);
-      current.files.push({
-        path,
-        status: letter,
-        blob: present ? newBlob : null,
-        ...(notRegular ? { notRegular } : {}),
-      });
+      const change = fileChange(path, status.charAt(0), newMode, newBlob);
+      if (change) current.files.push(change);
       continue;
     }
     throw new Error(`unexpected git log token: ${token.slice(0, 80)}`);

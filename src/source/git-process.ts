@@ -173,7 +173,8 @@ interface BatchProcess {
   stall?: NodeJS.Timeout;
 }
 
-const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{commit\})?$/;
+/** An object id, peeled (`^{commit}`, `^{tree}`) or followed by a path (`:<path>`, of validatePath's characters). */
+const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{(?:commit|tree)\}|:[A-Za-z0-9._/@+ =,-]+)?$/;
 
 /**
  * A long-lived `git cat-file --batch` (started on first use, one request at a time). It never
@@ -199,7 +200,8 @@ export class CatFileBatch {
   }
 
   /**
-   * The objects named (full object ids, optionally suffixed `^{commit}` to peel), in order;
+   * The objects named (full object ids, optionally suffixed `^{commit}` or `^{tree}` to peel, or
+   * `:<path>` for the object at a path of a commit or tree), in order;
    * `undefined` for a missing one. Rejects when the process fails (the next call starts afresh).
    */
   get(names: readonly string[]): Promise<(BatchObject | undefined)[]> {
@@ -304,7 +306,8 @@ export class CatFileBatch {
           const line = buf.toString('utf8', pos, nl);
           pos = nl + 1;
           const parts = line.split(' ');
-          if (parts.length === 2 && (parts[1] === 'missing' || parts[1] === 'ambiguous')) {
+          // `<name> missing`: a name with a path may itself hold spaces.
+          if (parts.length >= 2 && (line.endsWith(' missing') || line.endsWith(' ambiguous'))) {
             pending.results.push(undefined);
           } else {
             const size = Number(parts[2]);

@@ -6,13 +6,14 @@
  * Latency of an incremental sync (a push webhook waits for it): simple-git runs only the commands
  * that touch the network or create the clone (`clone`, `init`, `fetch`, `ls-remote`); the hot reads
  * run git directly (git-process.ts). One `git log` walk of `cursor..head` both checks the cursor and
- * lists the new commits ({@link SimpleGitSource.changesSince}); blobs are read, and the fetched head
- * peeled, by one long-lived `git cat-file --batch` per source ({@link SimpleGitSource.close} stops
- * it); the head is read from the ref files instead of `git rev-parse`. A repository on this machine
- * is cloned with `--shared`, so its new commits are already readable from the clone: after the
- * first fetch of the process its branch ref is read straight from its files (`git fetch` only when
- * that is not possible). Incremental sync of one new commit: one git process for a local
- * repository, two (`fetch`, `log`) for a remote one.
+ * lists the new commits ({@link SimpleGitSource.changesSince}). Their changes are found by comparing
+ * their trees with the ones kept from the last sync (tree-differ.ts). Trees and blobs are read, and
+ * the fetched head peeled, by one long-lived `git cat-file --batch` per source
+ * ({@link SimpleGitSource.close} stops it); the head is read from the ref files instead of
+ * `git rev-parse`. A repository on this machine is cloned with `--shared`, so its new commits are
+ * already readable from the clone: after the first fetch of the process its branch ref is read
+ * straight from its files (`git fetch` only when that is not possible). Incremental sync of one new
+ * commit: one git process for a local repository, two (`fetch`, `log`) for a remote one.
  *
  * Safety (ecosystem.md §3): the URL, branch and path are validated; path arguments come after
  * `--`; the child environment is an explicit allow-list (never a spread of `process.env`) with
@@ -29,8 +30,9 @@ import { GitSourceError } from './errors.js';
 import { firstParentVerdict, LOG_FORMAT, parseCatFileBatch, parseLogOutput } from './git-log.js';
 import { CatFileBatch, runGit, startGit, type GitRunOptions, type StartedGit } from './git-process.js';
 import { readBranchRef, sharedSourceGitDir } from './git-refs.js';
-import type { ChangesSince, CommitChanges, CursorCheck, GitSource } from './git-source.js';
+import type { ChangesSince, CommitChanges, CursorCheck, FileChange, GitSource } from './git-source.js';
 import { redactUrl, sanitizeMessage, urlSecrets } from './redact.js';
+import { TreeDiffer } from './tree-differ.js';
 import { validateBranch, validateCommit, validatePath, validateRepoUrl } from './validate.js';
 
 export interface SimpleGitSourceOptions {
@@ -90,8 +92,10 @@ export class SimpleGitSource implements GitSource {
   private writeLock: Promise<unknown> = Promise.resolve();
   /** The long-lived object reader (blobs, peeling the head). */
   private readonly batch: CatFileBatch;
-  /** A `git log --stdin` started ahead for the next {@link changesSince} (see startGit). */
-  private primedLog?: { readonly relative: string; readonly git: StartedGit };
+  /** A `git log --stdin` of a chain, started ahead for the next {@link changesSince} (see startGit). */
+  private primedLog?: StartedGit;
+  /** Compares the trees of new commits with the ones kept from the last sync. */
+  private readonly trees: TreeDiffer;
   private primeTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -107,13 +111,14 @@ export class SimpleGitSource implements GitSource {
     this.secrets = [...urlSecrets(this.url)];
     if (this.token) this.secrets.push(this.token, basicAuth(this.token));
     this.batch = new CatFileBatch(this.readOptions());
+    this.trees = new TreeDiffer(this.batch);
   }
 
   /** Stops the long-lived `git cat-file --batch` process (call on shutdown; the source stays usable). */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.primeTimer);
-    this.primedLog?.git.kill();
+    this.primedLog?.kill();
     this.primedLog = undefined;
     await this.batch.close();
   }
@@ -158,8 +163,7 @@ export class SimpleGitSource implements GitSource {
     }
     // The next sync walks from here with changesSince: have its git log ready (the first push
     // after a start would otherwise pay for a process start).
-    const relative = walkDirectory(pathspec);
-    this.primeWhenIdle(relative, logArgs(relative, '--stdin', []));
+    this.primeWhenIdle();
     if (!asDirectory) return commits;
     return commits
       .filter((c) => c.files.length > 0)
@@ -167,22 +171,26 @@ export class SimpleGitSource implements GitSource {
   }
 
   /**
-   * One `git log` of `cursor..head` without path limiting (so the whole first-parent chain comes
-   * back, see {@link firstParentVerdict}), its changes then filtered to `path`. Output that is not
-   * a plain chain ending at `head` falls back to {@link checkCursor} and {@link listChanges}.
+   * One `git log` of `cursor..head` (so the whole first-parent chain comes back, see
+   * {@link firstParentVerdict}), without `--raw`: the changes under `path` come from comparing
+   * trees in this process ({@link TreeDiffer}), whose reads start while git walks. Output that is
+   * not a plain chain ending at `head` falls back to {@link checkCursor} and {@link listChanges},
+   * as does a chain of more than {@link TREE_DIFF_MAX_COMMITS} commits (one `git log --raw` then
+   * reads their trees faster than one request each).
    */
   async changesSince(cursor: string, head: string, path: string): Promise<ChangesSince> {
     validateCommit(cursor);
     validateCommit(head);
     const pathspec = validatePath(path);
     if (cursor === head) return { check: 'descendant', commits: [] };
-    // A file is selected from its directory's diff (a pathspec would hide commits of the chain).
+    // A file is selected from its directory's changes (a pathspec would hide commits of the chain).
     const file = pathspec !== '' && isFilePath(pathspec);
     const relative = walkDirectory(pathspec);
     const name = file ? pathspec.slice(pathspec.lastIndexOf('/') + 1) : '';
+    this.trees.prefetch([cursor, head], relative);
     let chain: CommitChanges[];
     try {
-      chain = parseLogOutput((await this.logSince(relative, `${cursor}..${head}`)).toString('utf8'));
+      chain = parseLogOutput((await this.logSince(`${cursor}..${head}`)).toString('utf8'));
     } catch (err) {
       if (!(await this.commitExists(cursor))) return { check: 'unknown', commits: [] };
       throw this.wrap('log', err);
@@ -193,16 +201,27 @@ export class SimpleGitSource implements GitSource {
       return { check, commits: check === 'descendant' ? await this.listChanges(cursor, head, pathspec) : [] };
     }
     if (verdict === 'diverged') return { check: 'diverged', commits: [] };
-    if (pathspec === '') return { check: 'descendant', commits: chain };
+    if (chain.length > TREE_DIFF_MAX_COMMITS) {
+      return { check: 'descendant', commits: await this.listChanges(cursor, head, pathspec) };
+    }
+    let changes: FileChange[][];
+    try {
+      changes = await this.trees.changesAlong([cursor, ...chain.map((c) => c.commit)], relative);
+    } catch {
+      // The object reader failed (the next request starts a new one): git compares instead.
+      return { check: 'descendant', commits: await this.listChanges(cursor, head, pathspec) };
+    }
     const commits: CommitChanges[] = [];
-    for (const c of chain) {
-      const files = file ? c.files.filter((f) => f.path === name || f.path.startsWith(`${name}/`)) : c.files;
-      if (files.length === 0) continue;
+    chain.forEach((c, i) => {
+      const all = changes[i]!;
+      const files = file ? all.filter((f) => f.path === name || f.path.startsWith(`${name}/`)) : all;
+      // The whole repository: every commit of the chain, as listChanges gives it.
+      if (files.length === 0 && pathspec !== '') return;
       commits.push({
         ...c,
         files: relative === '' ? files : files.map((f) => ({ ...f, path: `${relative}/${f.path}` })),
       });
-    }
+    });
     return { check: 'descendant', commits };
   }
 
@@ -322,22 +341,19 @@ export class SimpleGitSource implements GitSource {
   }
 
   /**
-   * `git log` of `range` through the process started ahead at the previous call, then starts the
-   * next one, so a push's sync does not wait for a process to start. The range goes to stdin
-   * (`--stdin`), which git reads before it looks up any object, so objects fetched in between are seen.
+   * `git log` of the chain `range` through the process started ahead at the previous call, then
+   * starts the next one, so a push's sync does not wait for a process to start. The range goes to
+   * stdin (`--stdin`), which git reads before it looks up any object, so objects fetched in between
+   * are seen.
    */
-  private async logSince(relative: string, range: string): Promise<Buffer> {
-    const args = logArgs(relative, '--stdin', []);
+  private async logSince(range: string): Promise<Buffer> {
     let primed = this.primedLog;
     this.primedLog = undefined;
-    if (primed && (primed.relative !== relative || primed.git.exited)) {
-      primed.git.kill();
-      primed = undefined;
-    }
+    if (primed?.exited) primed = undefined;
     try {
-      return await (primed?.git ?? startGit(args, this.readOptions())).run(`${range}\n`);
+      return await (primed ?? startGit(chainArgs(), this.readOptions())).run(`${range}\n`);
     } finally {
-      this.primeWhenIdle(relative, args);
+      this.primeWhenIdle();
     }
   }
 
@@ -348,7 +364,7 @@ export class SimpleGitSource implements GitSource {
    * start then waits, looking every {@link PRIME_DELAY_MS}, for a quiet loop; after
    * {@link PRIME_MAX_WAIT_MS} of a busy loop no process is started ahead.
    */
-  private primeWhenIdle(relative: string, args: string[]): void {
+  private primeWhenIdle(): void {
     clearTimeout(this.primeTimer);
     let since = performance.eventLoopUtilization();
     let due = performance.now() + PRIME_DELAY_MS;
@@ -364,8 +380,8 @@ export class SimpleGitSource implements GitSource {
         return;
       }
       if (late || busy || this.closed) return;
-      this.primedLog?.git.kill();
-      this.primedLog = { relative, git: startGit(args, this.readOptions()) };
+      this.primedLog?.kill();
+      this.primedLog = startGit(chainArgs(), this.readOptions());
     };
     this.primeTimer = setTimeout(attempt, PRIME_DELAY_MS).unref();
   }
@@ -417,6 +433,9 @@ export class SimpleGitSource implements GitSource {
   }
 }
 
+/** Longest chain whose changes {@link SimpleGitSource.changesSince} finds by comparing trees itself. */
+const TREE_DIFF_MAX_COMMITS = 16;
+
 /** How often, after a `git log`, the loop is looked at to start the next one ahead (see primeWhenIdle). */
 const PRIME_DELAY_MS = 100;
 /** A timer this late means a long task just ran: starting the process ahead waits. */
@@ -438,6 +457,11 @@ function walkDirectory(pathspec: string): string {
   if (pathspec === '' || !isFilePath(pathspec)) return pathspec;
   const slash = pathspec.lastIndexOf('/');
   return slash < 0 ? '' : pathspec.slice(0, slash);
+}
+
+/** `git log --stdin` of a first-parent chain: the commits alone, no changes (see changesSince). */
+function chainArgs(): string[] {
+  return ['log', '--first-parent', '--reverse', '--no-color', '-z', `--format=${LOG_FORMAT}`, '--stdin', '--'];
 }
 
 /** `git log` of the first-parent chain with raw changes; `relative` limits the diff to a directory. */

@@ -44,7 +44,7 @@ function sourceFor(url: string, branch = 'main'): SimpleGitSource {
 
 /** The `git log --stdin` a source keeps started for its next walk, if any. */
 function primedLog(source: SimpleGitSource): StartedGit | undefined {
-  return (source as unknown as { primedLog?: { git: StartedGit } }).primedLog?.git;
+  return (source as unknown as { primedLog?: StartedGit }).primedLog;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
