@@ -56,7 +56,7 @@ async function scanSubject(files: number, redis: Redis) {
  * Median time of syncing one commit that changes one file, in a repository of 10 and of 10,000
  * files. The rounds alternate between the two, so the machine's drift falls on both alike.
  */
-export async function measureScan(rounds = 15): Promise<{ smallMs: number; largeMs: number; ratio: number }> {
+export async function measureScan(rounds = 25): Promise<{ smallMs: number; largeMs: number; ratio: number }> {
   const redis = new Redis(REDIS_URL);
   const small = await scanSubject(10, redis);
   const large = await scanSubject(10_000, redis);

@@ -161,9 +161,9 @@ export class SimpleGitSource implements GitSource {
     } catch (err) {
       throw this.wrap('log', err);
     }
-    // The next sync walks from here with changesSince: have its git log ready (the first push
-    // after a start would otherwise pay for a process start).
-    this.primeWhenIdle();
+    // The next sync walks from here with changesSince: have its git log ready and the tree it
+    // compares with read (the first push after a start would otherwise pay for both).
+    this.primeWhenIdle({ commit: to, dir: walkDirectory(pathspec) });
     if (!asDirectory) return commits;
     return commits
       .filter((c) => c.files.length > 0)
@@ -362,9 +362,10 @@ export class SimpleGitSource implements GitSource {
    * happens {@link PRIME_DELAY_MS} after the walk, out of the way of the work the sync sets off.
    * When that timer fires late, that work is big (a plan of 10,000 nodes, then their jobs): the
    * start then waits, looking every {@link PRIME_DELAY_MS}, for a quiet loop; after
-   * {@link PRIME_MAX_WAIT_MS} of a busy loop no process is started ahead.
+   * {@link PRIME_MAX_WAIT_MS} of a busy loop no process is started ahead. After a full walk, the
+   * head's tree (which the next walk compares with) is read then too.
    */
-  private primeWhenIdle(): void {
+  private primeWhenIdle(tree?: { readonly commit: string; readonly dir: string }): void {
     clearTimeout(this.primeTimer);
     let since = performance.eventLoopUtilization();
     let due = performance.now() + PRIME_DELAY_MS;
@@ -382,6 +383,7 @@ export class SimpleGitSource implements GitSource {
       if (late || busy || this.closed) return;
       this.primedLog?.kill();
       this.primedLog = startGit(chainArgs(), this.readOptions());
+      if (tree) this.trees.prefetch([tree.commit], tree.dir);
     };
     this.primeTimer = setTimeout(attempt, PRIME_DELAY_MS).unref();
   }

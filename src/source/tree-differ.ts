@@ -27,9 +27,9 @@ export interface ObjectReader {
 }
 
 export interface TreeDifferOptions {
-  /** Bytes of trees kept, over all of them. @defaultValue 64 MiB */
+  /** Bytes of trees kept, over all of them (the last sync's are what the next one needs). @defaultValue 16 MiB */
   readonly maxBytes?: number;
-  /** Trees kept. @defaultValue 64 */
+  /** Trees kept. @defaultValue 32 */
   readonly maxTrees?: number;
 }
 
@@ -49,8 +49,8 @@ export class TreeDiffer {
     private readonly objects: ObjectReader,
     options: TreeDifferOptions = {},
   ) {
-    this.maxBytes = options.maxBytes ?? 64 << 20;
-    this.maxTrees = options.maxTrees ?? 64;
+    this.maxBytes = options.maxBytes ?? 16 << 20;
+    this.maxTrees = options.maxTrees ?? 32;
   }
 
   /** Starts reading the trees of `dir` at `commits` (a later {@link changesAlong} finds them read). */

@@ -419,11 +419,24 @@ describe('a git log started ahead (no process start on the way of a push)', () =
       assert.ok(primed && !primed.exited, 'a git log waits for the first push');
       const c3 = commitFiles(repo, { 'deploy/a.yaml': ds('agent', 'agent:3') }, 'c3', by('Bob', 3));
       await source.fetch();
+      const batch = (source as unknown as { batch: CatFileBatch }).batch;
+      const asked: string[] = [];
+      const get = batch.get.bind(batch);
+      batch.get = (names) => {
+        asked.push(...names);
+        return get(names);
+      };
       assert.deepEqual(
         (await source.changesSince(c2, c3, 'deploy')).commits.map((c) => c.subject),
         ['c3'],
       );
       assert.equal(primed.exited, true, 'the first push was walked by it');
+      assert.deepEqual(
+        asked.filter((name) => name.startsWith(c2)),
+        [],
+        'the tree the first push is compared with was read ahead',
+      );
+      assert.ok(asked.includes(`${c3}:deploy`), 'the pushed tree is read');
     } finally {
       await source.close();
     }
