@@ -12,19 +12,9 @@ import type { FileChange } from '../../../src/source/git-source.js';
 import { SimpleGitSource } from '../../../src/source/simple-git-source.js';
 import { TreeDiffer } from '../../../src/source/tree-differ.js';
 import { makeRepo, removeTempDirs, tempDir, type TestRepo } from '../../helpers/git.js';
+import { prng } from '../../helpers/random.js';
 
 after(removeTempDirs);
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gitIn(repo: TestRepo, args: string[], input?: string): string {
   return execFileSync('git', args, {
@@ -79,7 +69,7 @@ function put(tree: Map<string, Entry>, path: string, entry: Entry): void {
 }
 
 function randomHistory(repo: TestRepo, seed: number, commits: number): string[] {
-  const rand = random(seed);
+  const rand = prng(seed);
   const blob = (text: string) => gitIn(repo, ['hash-object', '-w', '--stdin'], text);
   const blobs = Array.from({ length: 6 }, (_, i) => blob(`content ${i}\n`));
   const anyBlob = () => blobs[Math.floor(rand() * blobs.length)]!;

@@ -18,21 +18,10 @@ import type { DaemonSet } from '../../../src/domain/kubernetes.js';
 import type { NodeInput, PlanResult, PodInput } from '../../../src/domain/plan.js';
 import { templateHash } from '../../../src/revision/hash.js';
 import { planRollout } from '../../../src/rollout/plan.js';
+import { prng } from '../../helpers/random.js';
 
 const CASES = 300;
 const NOW = 10_000_000;
-
-/** mulberry32: small, fast, good enough for test data; the seed makes every failure reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rand {
   (): number;

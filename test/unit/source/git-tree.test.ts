@@ -12,24 +12,13 @@ import {
   type EntryChange,
   type TreeListing,
 } from '../../../src/source/git-tree.js';
+import { prng } from '../../helpers/random.js';
 
 interface Entry {
   mode: string;
   name: string;
   /** Raw id bytes. */
   id: Buffer;
-}
-
-/** A deterministic pseudo-random source, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const isTree = (e: Entry) => e.mode === '40000';
@@ -109,6 +98,13 @@ function describe(changes: readonly EntryChange[]): string[] {
   return changes.map((c) => `${side(c.before)} => ${side(c.after)}`);
 }
 
+/** Relists `data` from `before`, checks the offsets against a full parse, returns the changed names. */
+function relistedNames(before: TreeListing, data: Buffer): string[][] {
+  const { listing, changes } = relistTree(before, oidOf(20, 2), data);
+  assert.deepEqual([...listing.starts], [...parseTree(oidOf(20, 2), data).starts]);
+  return changes.map((c) => [c.before?.name ?? '-', c.after?.name ?? '-']);
+}
+
 test('parseTree reads modes, names with spaces and multi-byte characters, and binary ids', () => {
   const entries: Entry[] = [
     { mode: '100644', name: 'a b.yaml', id: Buffer.alloc(20, 0x20) },
@@ -141,7 +137,7 @@ test('parseTree refuses bytes that are not a tree', () => {
 test('relistTree gives the listing and changes of a full parse and comparison (random trees, SHA-1 and SHA-256)', () => {
   for (const bytes of [20, 32]) {
     for (let seed = 1; seed <= 400; seed++) {
-      const rand = random(seed * 7919 + bytes);
+      const rand = prng(seed * 7919 + bytes);
       const beforeEntries = randomEntries(rand, Math.floor(rand() * 60), bytes);
       const afterEntries = mutate(rand, beforeEntries, bytes);
       const before = parseTree(oidOf(bytes, 1), serialize(beforeEntries));
@@ -155,7 +151,7 @@ test('relistTree gives the listing and changes of a full parse and comparison (r
 });
 
 test('relistTree finds the change in a 10,000-entry tree without being misled by a shared tail', () => {
-  const rand = random(42);
+  const rand = prng(42);
   const entries: Entry[] = [];
   for (let i = 0; i < 10_000; i++) entries.push({ mode: '100644', name: `ds-${i}.yaml`, id: idBytes(rand) });
   const before = parseTree(oidOf(20, 1), serialize(entries));
@@ -163,17 +159,11 @@ test('relistTree finds the change in a 10,000-entry tree without being misled by
   changed[5000]!.id = idBytes(rand);
   changed.splice(7000, 1);
   changed.push({ mode: '100755', name: 'ds-5000.yaml-new', id: idBytes(rand) });
-  const data = serialize(changed);
-  const { listing, changes } = relistTree(before, oidOf(20, 2), data);
-  assert.deepEqual([...listing.starts], [...parseTree(oidOf(20, 2), data).starts]);
-  assert.deepEqual(
-    changes.map((c) => [c.before?.name ?? '-', c.after?.name ?? '-']),
-    [
-      ['ds-5000.yaml', 'ds-5000.yaml'],
-      ['-', 'ds-5000.yaml-new'],
-      ['ds-7000.yaml', '-'],
-    ],
-  );
+  assert.deepEqual(relistedNames(before, serialize(changed)), [
+    ['ds-5000.yaml', 'ds-5000.yaml'],
+    ['-', 'ds-5000.yaml-new'],
+    ['ds-7000.yaml', '-'],
+  ]);
 });
 
 test('relistTree: where the shared tail starts inside an old entry, the new entries keep their own boundaries', () => {
@@ -188,18 +178,11 @@ test('relistTree: where the shared tail starts inside an old entry, the new entr
     { mode: '100644', name: 'a', id: Buffer.alloc(20, 2) },
     { mode: '100644', name: 'r', id },
   ];
-  const before = parseTree(oidOf(20, 1), serialize(old));
-  const data = serialize(next);
-  const { listing, changes } = relistTree(before, oidOf(20, 2), data);
-  assert.deepEqual([...listing.starts], [...parseTree(oidOf(20, 2), data).starts]);
-  assert.deepEqual(
-    changes.map((c) => [c.before?.name ?? '-', c.after?.name ?? '-']),
-    [
-      ['a', 'a'],
-      ['q 100644 r', '-'],
-      ['-', 'r'],
-    ],
-  );
+  assert.deepEqual(relistedNames(parseTree(oidOf(20, 1), serialize(old)), serialize(next)), [
+    ['a', 'a'],
+    ['q 100644 r', '-'],
+    ['-', 'r'],
+  ]);
 });
 
 test('compareNames sorts a directory as its name followed by "/"', () => {
