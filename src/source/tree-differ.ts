@@ -75,8 +75,8 @@ export class TreeDiffer {
 
   /**
    * The tree id of `dir` at each commit, read in one request for those not known yet. With each
-   * directory its commit's root tree is asked for: missing, it means the commit is (an error);
-   * the directory alone missing means it is not there at that commit.
+   * directory its commit's root tree is asked for: when that is missing, so is the commit (an
+   * error); when only the directory is, it does not exist at that commit.
    */
   private async dirTrees(commits: readonly string[], dir: string): Promise<(string | null)[]> {
     const missing = [...new Set(commits.filter((c) => !this.dirs.has(dirKey(c, dir))))];
