@@ -23,6 +23,21 @@ import {
 
 const SECRET = 'bench-secret';
 
+/** The revision (template hash) of a one-DaemonSet manifest. */
+function revisionOf(manifest: string): string {
+  return templateHash(parseManifests(manifest).daemonSets[0]!.spec!.template);
+}
+
+/** Whether the worker's DaemonSet `agent` runs `revision` on all 5 nodes, available. */
+async function rolledOut(url: string, revision: string): Promise<boolean> {
+  const v = (await (await fetch(`${url}/api/v1/namespaces/default/daemonsets/agent`)).json()) as {
+    status?: { updateRevision: string; updatedNumberScheduled: number; numberAvailable: number };
+  };
+  return (
+    v.status?.updateRevision === revision && v.status.updatedNumberScheduled === 5 && v.status.numberAvailable === 5
+  );
+}
+
 export async function measureWebhook(pushes = 50): Promise<{ p50: number; p99: number; samples: number[] }> {
   const prefix = benchPrefix('webhook');
   const repo = makeRepo({ 'agent.yaml': daemonSet('agent', 'registry.example/agent:0') });
@@ -45,11 +60,14 @@ export async function measureWebhook(pushes = 50): Promise<{ p50: number; p99: n
   const redis = new Redis(REDIS_URL);
   const samples: number[] = [];
   try {
+    // The first push too starts from a settled worker: its start-up sync and first rollout done.
+    const initial = revisionOf(daemonSet('agent', 'registry.example/agent:0'));
+    await waitFor('initial rollout', () => rolledOut(worker.url, initial), 60_000, 50);
     let lastId: string | undefined;
     for (let i = 1; i <= pushes; i++) {
       const manifest = daemonSet('agent', `registry.example/agent:${i}`);
       const sha = commit(repo, { 'agent.yaml': manifest }, `agent ${i}`);
-      const revision = templateHash(parseManifests(manifest).daemonSets[0]!.spec!.template);
+      const revision = revisionOf(manifest);
       const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, repository: { full_name: 'bench/repo' } });
       const sentAt = Date.now();
       const res = await fetch(`${worker.url}/hooks/github`, {
@@ -82,21 +100,7 @@ export async function measureWebhook(pushes = 50): Promise<{ p50: number; p99: n
       );
       samples.push(first.ts - sentAt);
       // Let this rollout finish, so every push starts from a settled fleet.
-      await waitFor(
-        `rollout of push ${i}`,
-        async () => {
-          const v = (await (await fetch(`${worker.url}/api/v1/namespaces/default/daemonsets/agent`)).json()) as {
-            status: { updateRevision: string; updatedNumberScheduled: number; numberAvailable: number };
-          };
-          return (
-            v.status.updateRevision === revision &&
-            v.status.updatedNumberScheduled === 5 &&
-            v.status.numberAvailable === 5
-          );
-        },
-        30_000,
-        10,
-      );
+      await waitFor(`rollout of push ${i}`, () => rolledOut(worker.url, revision), 30_000, 10);
       const all = (await (await fetch(`${worker.url}/api/v1/sim/timeline?sinceTs=${sentAt - 1000}`)).json()) as {
         id: string;
       }[];
