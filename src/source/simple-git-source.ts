@@ -175,8 +175,9 @@ export class SimpleGitSource implements GitSource {
    * {@link firstParentVerdict}), without `--raw`: the changes under `path` come from comparing
    * trees in this process ({@link TreeDiffer}), whose reads start while git walks. Output that is
    * not a plain chain ending at `head` falls back to {@link checkCursor} and {@link listChanges},
-   * as does a chain of more than {@link TREE_DIFF_MAX_COMMITS} commits (one `git log --raw` then
-   * reads their trees faster than one request each).
+   * as does a chain of more than {@link TREE_DIFF_MAX_COMMITS} commits (a burst of pushes, or a
+   * worker that was down: whole trees for each would all come through the pipe, where `git log
+   * --raw` reads them inside one process).
    */
   async changesSince(cursor: string, head: string, path: string): Promise<ChangesSince> {
     validateCommit(cursor);
