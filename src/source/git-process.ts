@@ -7,6 +7,7 @@
  * validated commit ids and validated paths; the environment is an explicit allow-list.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { PATH_CHARACTERS } from './validate.js';
 
 export interface GitRunOptions {
   /** Working directory (the bare clone). */
@@ -174,7 +175,7 @@ interface BatchProcess {
 }
 
 /** An object id, peeled (`^{commit}`, `^{tree}`) or followed by a path (`:<path>`, of validatePath's characters). */
-const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{(?:commit|tree)\}|:[A-Za-z0-9._/@+ =,-]+)?$/;
+const OBJECT_NAME = new RegExp(`^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\\^\\{(?:commit|tree)\\}|:${PATH_CHARACTERS}+)?$`);
 
 /**
  * A long-lived `git cat-file --batch` (started on first use, one request at a time). It never

@@ -152,11 +152,8 @@ export function relistTree(
   oid: string,
   data: Buffer,
 ): { readonly listing: TreeListing; readonly changes: EntryChange[] } {
+  // One repository, one object format: `base` has the same id length.
   const hashBytes = hashBytesOf(oid);
-  if (hashBytes !== base.hashBytes) {
-    const listing = parseTree(oid, data);
-    return { listing, changes: compareEntries(base, 0, entryCount(base), listing, 0, entryCount(listing)) };
-  }
   const old = base.data;
   const oldStarts = base.starts;
   const oldCount = oldStarts.length - 1;

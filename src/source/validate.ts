@@ -8,7 +8,9 @@ import { InvalidSourceInputError } from './errors.js';
 import { redactUrl } from './redact.js';
 
 const BRANCH = /^[A-Za-z0-9._/-]+$/;
-const PATH = /^[A-Za-z0-9._/@+ =,-]+$/;
+/** The characters a validated path may hold (also what may follow `:` in a cat-file object name). */
+export const PATH_CHARACTERS = '[A-Za-z0-9._/@+ =,-]';
+const PATH = new RegExp(`^${PATH_CHARACTERS}+$`);
 const COMMIT = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const URL_SCHEME = /^(https?|ssh|git|file):\/\//i;
 const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/;

@@ -283,6 +283,13 @@ describe('the long-lived cat-file reader', () => {
     assert.equal(missing, undefined);
     await assert.rejects(batch.get(['HEAD']), /invalid object name/);
     await assert.rejects(batch.get([`${c1}\n${c1}`]), /invalid object name/);
+    // A path after `:` holds only validatePath's characters: no newline to split the request.
+    await assert.rejects(batch.get([`${c1}:a\n${c1}`]), /invalid object name/);
+    await assert.rejects(batch.get([`${c1}:`]), /invalid object name/);
+    const [tree, inDir, noFile] = await batch.get([`${c1}^{tree}`, `${c1}:a.yaml`, `${c1}:no such.yaml`]);
+    assert.equal(tree?.type, 'tree');
+    assert.equal(inDir?.type, 'blob');
+    assert.equal(noFile, undefined, 'a name with a space reported missing');
     const pid = batch.pid!;
     process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 100));

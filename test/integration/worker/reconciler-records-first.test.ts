@@ -28,7 +28,7 @@ after(async () => {
 });
 
 test('a 300-node plan is recorded whole before any of its jobs is enqueued', async (t) => {
-  const prefix = uniquePrefix('chunks');
+  const prefix = uniquePrefix('records-first');
   t.after(() => cleanupPrefix(redis, prefix));
   const state = new RolloutState(redis, prefix);
   const fleet = new SimulatedFleetDriver({ redis, prefix, startDelayMs: 0 });
