@@ -85,7 +85,7 @@ export function entryAt(tree: TreeListing, i: number): TreeEntry {
   const pos = starts[i]!;
   const space = data.indexOf(SPACE, pos);
   const nul = data.indexOf(NUL, space + 1);
-  const mode = data.toString('latin1', pos, space);
+  const mode = canonicalMode(data.toString('latin1', pos, space));
   const nameBytes = data.subarray(space + 1, nul);
   return {
     nameBytes,
@@ -252,10 +252,24 @@ export function fileChange(path: string, status: string, newMode: string, newBlo
 
 /** git's raw status of a non-tree name present on both sides: `T` when the kind of entry changed. */
 export function modifiedStatus(beforeMode: string, afterMode: string): 'M' | 'T' {
-  return entryKind(beforeMode) === entryKind(afterMode) ? 'M' : 'T';
+  const kind = (mode: string) => (mode === '100755' ? '100644' : mode);
+  return kind(beforeMode) === kind(afterMode) ? 'M' : 'T';
 }
 
-function entryKind(mode: string): string {
-  if (REGULAR_FILE.test(mode) || mode === '100664') return 'file';
-  return mode;
+/**
+ * A mode as git reads it from a tree (`canon_mode`): old trees may hold `100664` or `100775`,
+ * which git compares and prints as `100644` and `100755`.
+ */
+export function canonicalMode(raw: string): string {
+  const mode = parseInt(raw, 8);
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return mode & 0o100 ? '100755' : '100644';
+    case 0o120000:
+      return '120000';
+    case 0o040000:
+      return TREE_MODE;
+    default:
+      return '160000';
+  }
 }

@@ -187,6 +187,36 @@ describe('TreeDiffer gives what git log --raw gives', () => {
     }
   });
 
+  test('modes of old trees (100664, 100775) compare as git reads them: 100644 and 100755', async () => {
+    const repo = makeRepo();
+    const blob = (text: string) => gitIn(repo, ['hash-object', '-w', '--stdin'], text);
+    // git mktree rewrites such modes; an old repository may still hold them, written as-is here.
+    const legacyTree = (mode: string, id: string) =>
+      execFileSync('git', ['hash-object', '-w', '-t', 'tree', '--literally', '--stdin'], {
+        cwd: repo.dir,
+        input: Buffer.concat([Buffer.from(`${mode} a.yaml\0`), Buffer.from(id, 'hex')]),
+        encoding: 'utf8',
+      }).trim();
+    const one = blob('one\n');
+    const two = blob('two\n');
+    const commitOf = (tree: string, parent?: string) =>
+      gitIn(repo, ['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', tree]);
+    const c1 = commitOf(legacyTree('100664', one));
+    const c2 = commitOf(legacyTree('100644', one), c1);
+    const c3 = commitOf(legacyTree('100644', two), c2);
+    const c4 = commitOf(legacyTree('100775', two), c3);
+    const batch = batchFor(repo);
+    try {
+      const differ = new TreeDiffer(batch);
+      const along = await differ.changesAlong([c1, c2, c3, c4], '');
+      assert.deepEqual(along, [gitChanges(repo, c2, ''), gitChanges(repo, c3, ''), gitChanges(repo, c4, '')]);
+      assert.deepEqual(along[0], [], 'only the way the mode is written changed');
+      assert.deepEqual(along[2], [{ path: 'a.yaml', status: 'M', blob: two }]);
+    } finally {
+      await batch.close();
+    }
+  });
+
   test('a missing tree fails the call (the source then asks git), and the differ still works after', async () => {
     const repo = makeRepo();
     const batch = batchFor(repo);

@@ -7,6 +7,7 @@ import {
   entryCount,
   fileChange,
   modifiedStatus,
+  canonicalMode,
   parseTree,
   relistTree,
   type EntryChange,
@@ -223,4 +224,16 @@ test('fileChange and modifiedStatus follow git raw output', () => {
   assert.equal(modifiedStatus('100644', '100755'), 'M');
   assert.equal(modifiedStatus('100644', '120000'), 'T');
   assert.equal(modifiedStatus('160000', '100644'), 'T');
+});
+
+test('canonicalMode reads modes as git does', () => {
+  assert.deepEqual(['100644', '100664', '100755', '100775', '120000', '40000', '160000'].map(canonicalMode), [
+    '100644',
+    '100644',
+    '100755',
+    '100755',
+    '120000',
+    '40000',
+    '160000',
+  ]);
 });
